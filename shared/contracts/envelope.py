@@ -1,0 +1,50 @@
+"""The one envelope every event travels in.
+
+Wire form (JSON object, the AMQP message body)::
+
+    {"id": "<uuid4>", "type": "activity_recorded", "version": 1, "source": "members",
+     "occurred_at": "2026-11-26T12:00:00.123456+00:00", "correlation_id": "<uuid4>",
+     "causation_id": "<id of the event that caused this one, or null>", "data": {...}}
+
+``correlation_id`` follows a whole chain of events (an activity, the score it changed, the
+ranking that moved); ``causation_id`` names the direct parent. Both are set for you by the
+outbox when an event is published while handling another one.
+"""
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+from shared.errors import InvalidInput
+
+REQUIRED = ("id", "type", "version", "source", "occurred_at", "data")
+
+
+@dataclass(frozen=True)
+class Envelope:
+    type: str
+    source: str
+    data: dict
+    version: int = 1
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    occurred_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+    def __post_init__(self):
+        if self.correlation_id is None:
+            object.__setattr__(self, "correlation_id", self.id)
+
+    def to_wire(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_wire(cls, body) -> "Envelope":
+        if not isinstance(body, dict):
+            raise InvalidInput({"_schema": ["event body must be a JSON object"]})
+        missing = [name for name in REQUIRED if name not in body]
+        if missing:
+            raise InvalidInput({name: ["missing from the envelope"] for name in missing})
+        known = {name: body.get(name) for name in
+                 ("id", "type", "version", "source", "occurred_at", "data", "correlation_id",
+                  "causation_id")}
+        return cls(**known)
