@@ -1,0 +1,161 @@
+"""The transactional outbox and its relay.
+
+A service never publishes directly. It adds the event to ``bus_outbox`` inside the same
+transaction as the data the event describes (``session.publish(type, data)``); the relay then
+publishes committed rows with broker confirms and ``mandatory`` and marks them. A crash anywhere
+loses nothing: an uncommitted transaction has no event, a committed one has a pending row that the
+next relay pass publishes. The price is at-least-once delivery, which consumers absorb with the
+inbox (``shared.bus.inbox``).
+"""
+import json
+import logging
+import threading
+from datetime import datetime, timezone
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from shared.bus import topology
+from shared.bus.publisher import PublishFailed
+from shared.contracts import registry
+from shared.contracts.envelope import Envelope
+
+log = logging.getLogger(__name__)
+
+PENDING, PUBLISHED, UNROUTABLE = "pending", "published", "unroutable"
+
+
+def now():
+    return datetime.now(timezone.utc)
+
+
+class BusSession(Session):
+    """A SQLAlchemy session that can add events to its service's outbox.
+
+    ``info`` carries ``outbox_table``, ``source`` and, when the session was opened while
+    handling an event or an RPC, ``correlation_id`` and ``causation_id``.
+    """
+
+    def publish(self, event_type: str, data: dict) -> Envelope:
+        """Validate ``data`` against the registered contract and add it to the outbox."""
+        source = self.info["source"]
+        contract = registry.get(source, event_type)
+        envelope = Envelope(type=event_type, source=source, version=contract.version,
+                            data=contract.to_wire(data),
+                            correlation_id=self.info.get("correlation_id"),
+                            causation_id=self.info.get("causation_id"))
+        self.execute(self.info["outbox_table"].insert().values(
+            event_id=envelope.id, source=source, type=event_type,
+            body=json.dumps(envelope.to_wire(), ensure_ascii=False), created_at=now(),
+            status=PENDING, attempts=0))
+        self.info["published"] = self.info.get("published", 0) + 1
+        return envelope
+
+
+def outbox_rows(data_source_envelopes):
+    """Rows for a bulk insert of already-built envelopes (used by bulk loaders)."""
+    return [dict(event_id=e.id, source=e.source, type=e.type,
+                 body=json.dumps(e.to_wire(), ensure_ascii=False), created_at=now(),
+                 status=PENDING, attempts=0) for e in data_source_envelopes]
+
+
+class Relay:
+    """Publishes pending outbox rows of one database, oldest first.
+
+    Several processes may relay the same PostgreSQL database: each batch is claimed with
+    ``FOR UPDATE SKIP LOCKED``. On SQLite only one process may run a relay per file.
+    """
+
+    def __init__(self, database, outbox_table, publisher, batch_size=200):
+        self.database = database
+        self.table = outbox_table
+        self.publisher = publisher
+        self.batch_size = batch_size
+        self.wakeup = threading.Event()
+        self.published = 0
+        self.unroutable = 0
+
+    def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were settled (0 when none were pending)."""
+        table = self.table
+        query = select(table.c.id, table.c.event_id, table.c.source, table.c.type, table.c.body) \
+            .where(table.c.status == PENDING).order_by(table.c.id).limit(self.batch_size)
+        if self.database.is_sqlite:
+            with self.database.reading() as session:
+                rows = session.execute(query).all()
+            outcomes = self._publish(rows)
+            with self.database.transaction() as session:
+                self._mark(session, outcomes)
+        else:
+            with self.database.transaction() as session:
+                rows = session.execute(query.with_for_update(skip_locked=True)).all()
+                outcomes = self._publish(rows)
+                self._mark(session, outcomes)
+        failures = [error for _, status, error in outcomes if status is None]
+        if failures:
+            raise PublishFailed(failures[0])
+        return len(outcomes)
+
+    def _publish(self, rows):
+        outcomes = []
+        for row in rows:
+            try:
+                routed = self.publisher.publish(
+                    exchange=topology.events_exchange_name(row.source), routing_key=row.type,
+                    body=json.loads(row.body), message_id=row.event_id,
+                    declare=(topology.events_exchange(row.source),))
+            except PublishFailed as exc:
+                log.warning("outbox relay: publishing %s failed, will retry: %s", row.event_id, exc)
+                outcomes.append((row.id, None, str(exc)))
+                break
+            outcomes.append((row.id, PUBLISHED if routed else UNROUTABLE, None))
+            if not routed:
+                log.warning("outbox relay: %s %s had no queue bound (no subscriber)",
+                            row.type, row.event_id)
+        return outcomes
+
+    def _mark(self, session, outcomes):
+        table = self.table
+        stamp = now()
+        for row_id, status, error in outcomes:
+            if status is None:
+                session.execute(update(table).where(table.c.id == row_id).values(
+                    attempts=table.c.attempts + 1, last_error=error))
+            else:
+                session.execute(update(table).where(table.c.id == row_id).values(
+                    status=status, published_at=stamp, attempts=table.c.attempts + 1))
+                if status == PUBLISHED:
+                    self.published += 1
+                else:
+                    self.unroutable += 1
+
+    def drain(self, max_batches=10_000) -> int:
+        """Relay until nothing is pending; returns rows settled. Raises ``PublishFailed``."""
+        total = 0
+        for _ in range(max_batches):
+            settled = self.relay_once()
+            if not settled:
+                break
+            total += settled
+        return total
+
+    def pending_count(self) -> int:
+        from sqlalchemy import func
+        with self.database.reading() as session:
+            return session.execute(select(func.count()).select_from(self.table)
+                                   .where(self.table.c.status == PENDING)).scalar_one()
+
+    def run(self, stopping: threading.Event, poll_seconds: float):
+        """Loop until ``stopping`` is set: drain, then sleep until woken or ``poll_seconds``."""
+        import eventlet
+        backoff = poll_seconds
+        while not stopping.is_set():
+            try:
+                self.drain()
+                backoff = poll_seconds
+            except Exception:
+                log.exception("outbox relay pass failed")
+                backoff = min(max(backoff * 2, poll_seconds), 30)
+            self.wakeup.wait(backoff)
+            self.wakeup.clear()
+            eventlet.sleep(0)

@@ -1,0 +1,120 @@
+"""``Store``: a service's database, its outbox and its inbox as one nameko dependency.
+
+    class MembersService(ServiceBase):
+        name = "members"
+        store = Store(models.Base.metadata)
+
+        @rpc
+        def register(self, payload):
+            with self.store.transaction() as session:      # data + events, one commit
+                session.add(member)
+                session.publish("member_registered", {...})
+
+        @subscribe("members", "activity_recorded")
+        def on_activity(self, event):
+            with self.store.handling(event) as session:    # inbox claim + work, one commit
+                ...
+
+The provider also runs the outbox relay for the service (woken on every commit, polling as a
+fallback) and, at setup, declares the whole bus topology of every installed service.
+"""
+import logging
+import threading
+from contextlib import contextmanager
+
+from kombu import Connection
+from nameko.extensions import DependencyProvider
+
+from shared import config as config_module
+from shared import db as db_module
+from shared.bus import inbox, topology
+from shared.bus.outbox import BusSession, Relay
+from shared.bus.subscribe import BusPublisher
+from shared.bus.tables import add_bus_tables
+
+log = logging.getLogger(__name__)
+
+
+class StoreHandle:
+    """What a worker gets: transactions bound to the service's outbox and the worker's context."""
+
+    def __init__(self, database, outbox_table, inbox_table, source, context):
+        self.database = database
+        self.outbox_table = outbox_table
+        self.inbox_table = inbox_table
+        self.source = source
+        self.context = context
+
+    @contextmanager
+    def transaction(self):
+        info = dict(outbox_table=self.outbox_table, source=self.source,
+                    correlation_id=self.context.get("correlation_id"),
+                    causation_id=self.context.get("causation_id"))
+        with self.database.transaction(BusSession, info) as session:
+            yield session
+
+    @contextmanager
+    def handling(self, event, consumer=None):
+        """A transaction that first claims ``event`` in the inbox (raises ``AlreadyHandled``)."""
+        consumer = consumer or self.context.get("consumer") or self.source
+        with self.transaction() as session:
+            inbox.claim(session, self.inbox_table, consumer, event.id)
+            yield session
+
+    def reading(self):
+        return self.database.reading()
+
+
+class Store(DependencyProvider):
+    bus_publisher = BusPublisher()
+
+    def __init__(self, metadata, relay=True):
+        self.metadata = metadata
+        self.outbox_table, self.inbox_table = add_bus_tables(metadata)
+        self.run_relay = relay
+
+    def setup(self):
+        config = self.container.config
+        self.service_name = self.container.service_name
+        self.database = db_module.database(config_module.database_url(config, self.service_name))
+        bus = config["bus"] if "bus" in config else config_module.BUS_DEFAULTS
+        self.poll_seconds = float(bus.get("relay_poll_seconds", 0.5))
+        self.batch_size = int(bus.get("relay_batch_size", 200))
+        if bus.get("declare_topology", True):
+            declare_all(config)
+        self._stopping = threading.Event()
+        self.relay = None
+
+    def start(self):
+        if not self.run_relay:
+            return
+        self.relay = Relay(self.database, self.outbox_table, self.bus_publisher.publisher,
+                           self.batch_size)
+        self.database.after_commit_hooks.append(self.relay.wakeup.set)
+        self._thread = self.container.spawn_managed_thread(
+            lambda: self.relay.run(self._stopping, self.poll_seconds))
+
+    def stop(self):
+        self._stopping.set()
+        if self.relay is not None:
+            self.relay.wakeup.set()
+            if self.relay.wakeup.set in self.database.after_commit_hooks:
+                self.database.after_commit_hooks.remove(self.relay.wakeup.set)
+            self._thread.wait()
+
+    def kill(self):
+        self._stopping.set()
+
+    def get_dependency(self, worker_ctx):
+        return StoreHandle(self.database, self.outbox_table, self.inbox_table, self.service_name,
+                           worker_ctx.context_data)
+
+
+def declare_all(config):
+    """Declare the topology of every installed service (idempotent)."""
+    from shared import plugins
+    publishers, subscriptions = plugins.bus_participants()
+    plan = topology.plan(publishers, subscriptions, config["bus"]["retry_delays_ms"])
+    with Connection(config["AMQP_URI"]) as connection:
+        topology.declare(connection, plan)
+    return plan

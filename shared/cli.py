@@ -1,0 +1,262 @@
+"""``jiceng``: run, serve, migrate and operate the services.
+
+    jiceng run [--demo]            migrate, declare topology, start every service (one process
+                                   each), optionally load the demo county; Ctrl-C stops all
+    jiceng serve NAME [NAME...]    run these services in this process (one container's command)
+    jiceng migrate [NAME...]       bring databases to the newest migration
+    jiceng topology                declare exchanges and queues of every installed service
+    jiceng health                  call every service's health RPC
+    jiceng dlq list|replay QUEUE   inspect or replay a dead-letter queue
+"""
+import eventlet
+
+eventlet.monkey_patch()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from shared import config as config_module  # noqa: E402
+from shared import db as db_module  # noqa: E402
+
+log = logging.getLogger("jiceng")
+
+
+def broker_problem(amqp_uri: str) -> str | None:
+    from kombu import Connection
+    try:
+        with Connection(amqp_uri, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def no_broker_message(amqp_uri, problem):
+    return (f"RabbitMQ is not reachable at {amqp_uri} ({problem}).\n"
+            "Start one, then try again:\n"
+            "  on this machine:   rabbitmq-server -detached   (Debian package rabbitmq-server)\n"
+            "  with Docker:       docker compose up -d rabbitmq\n"
+            "or point AMQP_URI at a running broker.")
+
+
+def selected(names):
+    from shared import plugins
+    available = plugins.services()
+    unknown = [name for name in names if name not in available]
+    if unknown:
+        raise SystemExit(f"unknown service(s) {', '.join(unknown)}; installed: "
+                         f"{', '.join(available)}")
+    return {name: available[name] for name in (names or available)}
+
+
+def cmd_migrate(args, config):
+    from shared import migrate
+    for name, cls in selected(args.services).items():
+        url = config_module.database_url(config, name)
+        migrate.upgrade(cls, url)
+        print(f"migrated {name}: {_safe_url(url)}")
+
+
+def cmd_topology(args, config):
+    from shared.bus.store import declare_all
+    plan = declare_all(config)
+    print(json.dumps(plan.names(), indent=2))
+
+
+def cmd_health(args, config):
+    from shared.bus.rpc import rpc_client
+    failed = 0
+    with rpc_client(config, timeout=args.timeout) as cluster:
+        for name in selected(args.services):
+            try:
+                print(json.dumps(getattr(cluster, name).health(), ensure_ascii=False))
+            except Exception as exc:
+                failed += 1
+                print(json.dumps({"service": name, "status": "down",
+                                  "error": f"{type(exc).__name__}: {exc}"}))
+    return 1 if failed else 0
+
+
+def cmd_serve(args, config):
+    from nameko.runners import ServiceRunner
+    db_module.green_postgres()
+    classes = selected(args.services)
+    runner = ServiceRunner(config)
+    for cls in classes.values():
+        runner.add_service(cls)
+
+    def shutdown(signum, frame):
+        eventlet.spawn_n(runner.stop)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    runner.start()
+    log.info("serving %s (pid %s)", ", ".join(classes), os.getpid())
+    runnlet = eventlet.spawn(runner.wait)
+    while True:
+        try:
+            runnlet.wait()
+            return 0
+        except KeyboardInterrupt:
+            eventlet.spawn_n(runner.stop)
+
+
+def cmd_run(args, config):
+    problem = broker_problem(config["AMQP_URI"])
+    if problem:
+        print(no_broker_message(config["AMQP_URI"], problem), file=sys.stderr)
+        return 2
+    args.services = args.services or []
+    cmd_migrate(args, config)
+    cmd_topology_quiet(config)
+    if args.demo:
+        load_demos(config)
+    children = {}
+    env = dict(os.environ, JICENG_CONFIG=os.path.abspath(args.config or _default_config()))
+    for name in selected(args.services):
+        children[name] = subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", "serve", name], env=env)
+    stopping = {"flag": False}
+
+    def stop_all(signum=None, frame=None):
+        stopping["flag"] = True
+
+    signal.signal(signal.SIGTERM, stop_all)
+    signal.signal(signal.SIGINT, stop_all)
+    try:
+        _wait_healthy(config, list(children), children, stopping)
+        _print_table(config, children)
+        while not stopping["flag"]:
+            dead = [name for name, proc in children.items() if proc.poll() is not None]
+            if dead:
+                print(f"service(s) stopped unexpectedly: {', '.join(dead)}", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        _stop_children(children)
+
+
+def cmd_topology_quiet(config):
+    from shared.bus.store import declare_all
+    declare_all(config)
+
+
+def load_demos(config):
+    """Run every service's ``load_demo(config)`` hook once (each decides if it already ran)."""
+    for name, cls in selected([]).items():
+        loader = getattr(cls, "load_demo", None)
+        if loader is not None:
+            started = time.monotonic()
+            summary = loader(config)
+            if summary:
+                print(f"demo data for {name} loaded in {time.monotonic() - started:.1f} s: "
+                      f"{json.dumps(summary, ensure_ascii=False)}")
+
+
+def _wait_healthy(config, names, children, stopping, deadline_seconds=60):
+    from shared.bus.rpc import rpc_client
+    pending = set(names)
+    deadline = time.monotonic() + deadline_seconds
+    with rpc_client(config, timeout=2) as cluster:
+        while pending and not stopping["flag"] and time.monotonic() < deadline:
+            for name in sorted(pending):
+                if children[name].poll() is not None:
+                    raise SystemExit(f"service {name} exited with code {children[name].returncode}")
+                try:
+                    getattr(cluster, name).health()
+                    pending.discard(name)
+                except Exception:
+                    pass
+            time.sleep(0.2)
+    if pending and not stopping["flag"]:
+        raise SystemExit(f"no health answer from {', '.join(sorted(pending))} in {deadline_seconds} s")
+
+
+def _print_table(config, children):
+    print("\nJiceng is running (Ctrl-C stops everything):")
+    print(f"  broker: {_safe_url(config['AMQP_URI'])}")
+    for name, proc in children.items():
+        print(f"  {name:<10} pid {proc.pid:<7} database {_safe_url(config_module.database_url(config, name))}")
+    print("  check:  .venv/bin/jiceng health\n", flush=True)
+
+
+def _stop_children(children):
+    for proc in children.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for proc in children.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def cmd_dlq(args, config):
+    from shared.bus import deadletters
+    if args.action == "list":
+        for item in deadletters.peek(config["AMQP_URI"], args.queue, args.limit):
+            print(json.dumps(item, ensure_ascii=False))
+    else:
+        moved = deadletters.replay(config["AMQP_URI"], args.queue, args.limit)
+        print(f"replayed {moved} message(s) from {args.queue}.dlq into {args.queue}")
+
+
+def _safe_url(url):
+    import re
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+def _default_config():
+    return os.environ.get("JICENG_CONFIG") or str(config_module.ROOT / "config" / "dev.yaml")
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="jiceng", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", help="YAML config (default $JICENG_CONFIG or config/dev.yaml)")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("services", nargs="*")
+    run.add_argument("--demo", action="store_true", help="load the demo county if not loaded")
+    run.add_argument("--config", dest="sub_config")
+    serve = sub.add_parser("serve")
+    serve.add_argument("services", nargs="+")
+    serve.add_argument("--config", dest="sub_config")
+    for name in ("migrate", "health"):
+        cmd = sub.add_parser(name)
+        cmd.add_argument("services", nargs="*")
+        cmd.add_argument("--config", dest="sub_config")
+        if name == "health":
+            cmd.add_argument("--timeout", type=float, default=5)
+    topo = sub.add_parser("topology")
+    topo.add_argument("--config", dest="sub_config")
+    dlq = sub.add_parser("dlq")
+    dlq.add_argument("action", choices=["list", "replay"])
+    dlq.add_argument("queue", help="the consumer queue, e.g. evt-members-activity_recorded--stars.on_activity")
+    dlq.add_argument("--limit", type=int, default=100)
+    dlq.add_argument("--config", dest="sub_config")
+    return p
+
+
+COMMANDS = {"run": cmd_run, "serve": cmd_serve, "migrate": cmd_migrate, "topology": cmd_topology,
+            "health": cmd_health, "dlq": cmd_dlq}
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    args.config = getattr(args, "sub_config", None) or args.config
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = config_module.load(args.config)
+    return COMMANDS[args.command](args, config) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Service discovery through the packaging entry point group ``jiceng.services``.
+
+A service package registers its nameko class::
+
+    [project.entry-points."jiceng.services"]
+    members = "services.members.service:MembersService"
+
+Installing the package is then enough for the runner (``jiceng run``), the topology declaration,
+the contract suite and the gateway to see it. The class declares ``publishes`` (the event types
+whose contracts it owns); what it consumes is read from its ``@subscribe`` methods.
+"""
+import inspect
+from importlib.metadata import entry_points
+
+from shared.bus.subscribe import Subscription
+from shared.bus.topology import SubscriptionSpec
+
+GROUP = "jiceng.services"
+_EXTRA: dict[str, type] = {}
+
+
+class PluginError(RuntimeError):
+    pass
+
+
+def services() -> dict[str, type]:
+    """Every installed service class by its nameko name (plus any registered in-process)."""
+    found = {}
+    for entry in entry_points(group=GROUP):
+        cls = entry.load()
+        name = getattr(cls, "name", None)
+        if name != entry.name:
+            raise PluginError(f"entry point {entry.name!r} loads a service named {name!r}")
+        if name in found and found[name] is not cls:
+            raise PluginError(f"two installed packages register a service named {name!r}")
+        found[name] = cls
+    for name, cls in _EXTRA.items():
+        if name in found and found[name] is not cls:
+            raise PluginError(f"service {name!r} is already installed")
+        found[name] = cls
+    return dict(sorted(found.items()))
+
+
+def register(cls):
+    """Register a service class in this process only (tests, scripts)."""
+    _EXTRA[cls.name] = cls
+    return cls
+
+
+def unregister(name):
+    _EXTRA.pop(name, None)
+
+
+def subscriptions_of(cls) -> list[SubscriptionSpec]:
+    specs = []
+    for method_name, method in inspect.getmembers(cls, inspect.isfunction):
+        for entrypoint in getattr(method, "nameko_entrypoints", ()):
+            if isinstance(entrypoint, Subscription):
+                specs.append(SubscriptionSpec(cls.name, method_name, entrypoint.source,
+                                              entrypoint.event_type))
+    return sorted(specs, key=lambda s: s.queue_name)
+
+
+def publishes_of(cls) -> tuple[str, ...]:
+    return tuple(getattr(cls, "publishes", ()))
+
+
+def bus_participants(classes=None):
+    """(names of services that publish events, every subscription of every service)."""
+    classes = services() if classes is None else classes
+    publishers = {name for name, cls in classes.items() if publishes_of(cls)}
+    subscriptions = [spec for cls in classes.values() for spec in subscriptions_of(cls)]
+    return publishers, subscriptions

@@ -1,0 +1,29 @@
+"""``ServiceBase``: what every Jiceng service class inherits.
+
+Subclasses set ``name`` (the nameko service name, also the entry point name), ``publishes``
+(event types whose contracts the service owns) and usually a ``store = Store(metadata)``.
+They get a ``health`` RPC that the runner, the compose health checks and the gateway call.
+"""
+from nameko.rpc import rpc
+from sqlalchemy import func, select
+
+
+class ServiceBase:
+    name: str = ""
+    version = "0.1.0"
+    publishes: tuple[str, ...] = ()
+
+    @rpc
+    def health(self):
+        report = {"service": self.name, "version": self.version, "status": "ok"}
+        store = getattr(self, "store", None)
+        if store is not None:
+            try:
+                with store.reading() as session:
+                    report["outbox_pending"] = session.execute(
+                        select(func.count()).select_from(store.outbox_table)
+                        .where(store.outbox_table.c.status == "pending")).scalar_one()
+                report["database"] = "ok"
+            except Exception as exc:  # health reports, it does not raise
+                report.update(status="degraded", database=f"{type(exc).__name__}: {exc}")
+        return report
