@@ -1,0 +1,41 @@
+import json
+import time
+
+from kombu import Connection, Exchange, Queue
+
+
+class EventSpy:
+    """A private queue bound to one or more ``{source}.events`` exchanges, for asserting on events."""
+
+    def __init__(self, amqp_uri, *sources, name="spy"):
+        self.connection = Connection(amqp_uri)
+        self.channel = self.connection.channel()
+        self.queue = Queue(name, durable=False, auto_delete=False).bind(self.channel)
+        self.queue.declare()
+        for source in sources:
+            exchange = Exchange(f"{source}.events", type="topic", durable=True)
+            exchange.bind(self.channel).declare()
+            self.queue.bind_to(exchange=exchange.name, routing_key="#")
+        self.seen = []
+
+    def drain(self):
+        while True:
+            message = self.queue.get(no_ack=True)
+            if message is None:
+                return self.seen
+            self.seen.append(json.loads(message.body))
+
+    def wait_for(self, event_type, count=1, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [e for e in self.drain() if e["type"] == event_type]
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"saw {[e['type'] for e in self.seen]}, not {count} x {event_type}")
+
+    def close(self):
+        try:
+            self.queue.delete()
+        finally:
+            self.connection.release()
