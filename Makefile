@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SERVICE_PROJECTS := $(wildcard services/*/pyproject.toml)
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit integration bench install clean-var topology lint
+.PHONY: run test unit integration bench install clean-var topology servers
 
 $(STAMP): pyproject.toml $(SERVICE_PROJECTS)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,16 +15,20 @@ $(STAMP): pyproject.toml $(SERVICE_PROJECTS)
 
 install: $(STAMP)
 
+# RabbitMQ (+ management), PostgreSQL and Redis on this machine; starts what is not running.
+servers:
+	@bash scripts/local-services.sh
+
 run: $(STAMP)
 	$(PY) -m shared.cli run --config config/dev.yaml --demo
 
-test: $(STAMP)
+test: $(STAMP) servers
 	$(PY) -m pytest -q
 
 unit: $(STAMP)
-	$(PY) -m pytest -q tests/unit services
+	$(PY) -m pytest -q tests/unit tests/contracts
 
-integration: $(STAMP)
+integration: $(STAMP) servers
 	$(PY) -m pytest -q tests/integration
 
 bench: $(STAMP)

@@ -8,7 +8,10 @@
     jiceng health                  call every service's health RPC
     jiceng dlq list|replay QUEUE   inspect or replay a dead-letter queue
 """
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
@@ -254,6 +257,8 @@ def main(argv=None):
     args.config = getattr(args, "sub_config", None) or args.config
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "amqp"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     config = config_module.load(args.config)
     return COMMANDS[args.command](args, config) or 0
 

@@ -109,9 +109,10 @@ class Relay:
                 outcomes.append((row.id, None, str(exc)))
                 break
             outcomes.append((row.id, PUBLISHED if routed else UNROUTABLE, None))
-            if not routed:
-                log.warning("outbox relay: %s %s had no queue bound (no subscriber)",
-                            row.type, row.event_id)
+        unroutable = sorted({row.type for row, (_, status, _) in zip(rows, outcomes)
+                             if status == UNROUTABLE})
+        if unroutable:
+            log.info("outbox relay: no subscriber is bound for %s", ", ".join(unroutable))
         return outcomes
 
     def _mark(self, session, outcomes):

@@ -22,6 +22,7 @@ class _MemberPlace(Schema):
 @contract("members", "org_unit_created")
 class OrgUnitCreated(Schema):
     """A committee or branch was added to the organisation tree."""
+    example = {"org_unit_id": 12, "parent_id": 2, "township_id": 2, "kind": "village_branch", "name": "前辛庄村党支部"}
     org_unit_id = fields.Integer(required=True)
     parent_id = fields.Integer(required=True, allow_none=True)
     township_id = fields.Integer(required=True, allow_none=True)
@@ -32,6 +33,7 @@ class OrgUnitCreated(Schema):
 @contract("members", "org_unit_changed")
 class OrgUnitChanged(Schema):
     """A unit was renamed, moved under another parent, or dissolved (``dissolved`` true)."""
+    example = {"org_unit_id": 12, "parent_id": 3, "township_id": 3, "kind": "village_branch", "name": "前辛庄村党支部", "dissolved": False, "change": "moved"}
     org_unit_id = fields.Integer(required=True)
     parent_id = fields.Integer(required=True, allow_none=True)
     township_id = fields.Integer(required=True, allow_none=True)
@@ -44,6 +46,7 @@ class OrgUnitChanged(Schema):
 @contract("members", "member_registered")
 class MemberRegistered(_MemberPlace):
     """A member record was created. Personal data beyond the name stays in the members service."""
+    example = {"member_id": 101, "branch_id": 12, "township_id": 2, "category": "rural", "name": "王建国", "status": "full", "join_date": "2005-07-01"}
     name = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(MEMBER_STATUSES))
     join_date = fields.Date(required=True, allow_none=True)
@@ -52,6 +55,7 @@ class MemberRegistered(_MemberPlace):
 @contract("members", "member_transferred")
 class MemberTransferred(_MemberPlace):
     """A member moved to another branch (``kind``: transfer, flow_out or flow_in)."""
+    example = {"member_id": 101, "branch_id": 40, "township_id": 2, "category": "community", "from_branch_id": 12, "kind": "transfer"}
     from_branch_id = fields.Integer(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(("transfer", "flow_out", "flow_in")))
 
@@ -59,6 +63,7 @@ class MemberTransferred(_MemberPlace):
 @contract("members", "member_left")
 class MemberLeft(_MemberPlace):
     """A member left the county's records; the record is kept, no further credit accrues."""
+    example = {"member_id": 101, "branch_id": 12, "township_id": 2, "category": "rural", "reason": "deceased", "left_on": "2026-06-01"}
     reason = fields.String(required=True, validate=validate.OneOf(LEAVE_REASONS))
     left_on = fields.Date(required=True)
 
@@ -66,12 +71,14 @@ class MemberLeft(_MemberPlace):
 @contract("members", "member_status_changed")
 class MemberStatusChanged(_MemberPlace):
     """Probationary -> full (or the reverse when a probation is extended by decision)."""
+    example = {"member_id": 101, "branch_id": 12, "township_id": 2, "category": "rural", "status": "full"}
     status = fields.String(required=True, validate=validate.OneOf(MEMBER_STATUSES))
 
 
 @contract("members", "development_step_recorded")
 class DevelopmentStepRecorded(Schema):
     """A step of member development (发展党员) was recorded with its controls."""
+    example = {"candidate_id": 7, "branch_id": 12, "step": "vote", "stage": "development_target", "recorded_on": "2026-05-12", "recorded_by": "张强", "member_id": None}
     candidate_id = fields.Integer(required=True)
     branch_id = fields.Integer(required=True)
     step = fields.String(required=True)
@@ -88,6 +95,7 @@ class ActivityRecorded(_MemberPlace):
     Kind-specific fields are null when they do not apply: ``hours``/``team_id``/``project``
     (volunteer_service), ``meeting_kind``/``attended`` (meeting, study), ``amount`` in yuan
     (donation), ``households`` (pairing)."""
+    example = {"member_id": 101, "branch_id": 12, "township_id": 2, "category": "rural", "activity_id": 5001, "kind": "volunteer_service", "occurred_on": "2026-10-18", "hours": "2.5", "team_id": 3, "project": "暖心早餐"}
     activity_id = fields.Integer(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(ACTIVITY_KINDS))
     occurred_on = fields.Date(required=True)
@@ -105,6 +113,7 @@ class ActivityRevoked(_MemberPlace):
     """A recorded activity was corrected away or deleted: the compensating fact.
 
     ``revoked_event_id`` is the id of the ``activity_recorded`` event being cancelled."""
+    example = {"member_id": 101, "branch_id": 12, "township_id": 2, "category": "rural", "activity_id": 5001, "revoked_event_id": "6f1c1f5e-8d8e-4c1a-9a55-1f0f5f1d2b3c", "reason": "wrong member"}
     activity_id = fields.Integer(required=True)
     revoked_event_id = fields.String(required=True)
     reason = fields.String(required=True)

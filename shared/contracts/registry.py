@@ -7,6 +7,8 @@ Rules (checked by the contract suite in ``tests/contracts``):
 * Additive change (a new optional field) keeps the version. A breaking change (removing or
   renaming a field, changing its meaning or type) is a new type published beside the old one
   until every consumer has moved.
+* Every schema carries an ``example`` payload (a class attribute) that the contract suite
+  validates, so the documentation cannot drift from the schema.
 * Payloads are validated with ``load`` and written with ``dump`` on publish, so what travels is
   plain JSON (strings for dates and decimals). Consumers ``load`` with unknown fields excluded,
   so a publisher may add fields without breaking anyone.
@@ -29,20 +31,29 @@ class Contract:
     schema: type
     description: str
 
+    @property
+    def instance(self):
+        """One reusable schema instance (marshmallow schemas hold no per-call state)."""
+        cached = _INSTANCES.get(self.schema)
+        if cached is None:
+            cached = _INSTANCES[self.schema] = self.schema(unknown=EXCLUDE)
+        return cached
+
     def load(self, data, *, partial=False):
         """Validate an incoming or outgoing payload; unknown fields are dropped."""
         try:
-            return self.schema(unknown=EXCLUDE).load(data or {}, partial=partial)
+            return self.instance.load(data or {}, partial=partial)
         except ValidationError as exc:
             raise InvalidInput(_flatten(exc.messages)) from None
 
     def to_wire(self, data):
         """Validate and dump to plain JSON types, as published."""
-        schema = self.schema(unknown=EXCLUDE)
-        return schema.dump(self.load(data))
+        return self.instance.dump(self.load(data))
 
 
 _CONTRACTS: dict[tuple[str, str], Contract] = {}
+_INSTANCES: dict[type, Schema] = {}
+_LOADED = {"done": False}
 
 
 def contract(source: str, type_: str, version: int = 1):
@@ -61,11 +72,13 @@ def contract(source: str, type_: str, version: int = 1):
 
 
 def get(source: str, type_: str) -> Contract:
-    load_all()
-    try:
-        return _CONTRACTS[(source, type_)]
-    except KeyError:
-        raise LookupError(f"no contract registered for {source}.{type_}") from None
+    found = _CONTRACTS.get((source, type_))
+    if found is None:
+        load_all()
+        found = _CONTRACTS.get((source, type_))
+    if found is None:
+        raise LookupError(f"no contract registered for {source}.{type_}")
+    return found
 
 
 def all_contracts() -> list[Contract]:
@@ -73,8 +86,12 @@ def all_contracts() -> list[Contract]:
     return sorted(_CONTRACTS.values(), key=lambda c: (c.source, c.type))
 
 
-def load_all():
-    """Import every contract module shipped in ``shared.contracts`` and by installed plugins."""
+def load_all(force=False):
+    """Import every contract module shipped in ``shared.contracts`` and by installed plugins
+    (entry point group ``jiceng.contracts``); done once per process unless ``force``."""
+    if _LOADED["done"] and not force:
+        return
+    _LOADED["done"] = True
     import importlib
     import pkgutil
 

@@ -6,7 +6,10 @@ serves them in a separate process (for the kill tests)::
 
     python -m tests.support.bus_app serve tally --config cfg.yaml
 """
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 

@@ -1,0 +1,80 @@
+"""Bus rules that need no broker: envelope, retry decisions, topology plan, contracts."""
+import pytest
+
+from shared.bus import retry, topology
+from shared.contracts import registry
+from shared.contracts.envelope import Envelope
+from shared.errors import InvalidInput
+
+
+def test_envelope_round_trips_and_correlates_to_itself_by_default():
+    envelope = Envelope(type="activity_recorded", source="members", data={"a": 1})
+    assert envelope.correlation_id == envelope.id and envelope.causation_id is None
+    again = Envelope.from_wire(envelope.to_wire())
+    assert again == envelope
+
+
+def test_envelope_ignores_unknown_fields_and_names_missing_ones():
+    wire = Envelope(type="x_done", source="s", data={}).to_wire()
+    assert Envelope.from_wire({**wire, "extra": 1}).id == wire["id"]
+    with pytest.raises(InvalidInput) as missing:
+        Envelope.from_wire({"type": "x"})
+    assert {"id", "source", "occurred_at", "data", "version"} <= set(missing.value.errors)
+    with pytest.raises(InvalidInput):
+        Envelope.from_wire(["not", "an", "object"])
+
+
+@pytest.mark.parametrize("attempt, expected", [
+    (1, ("retry", 1000, 2)), (2, ("retry", 5000, 3)), (3, ("dead_letter", None, 3)),
+    (9, ("dead_letter", None, 9)),
+])
+def test_retries_follow_the_delays_then_dead_letter(attempt, expected):
+    decision = retry.decide(attempt, [1000, 5000])
+    assert (decision.action, decision.delay_ms, decision.next_attempt) == expected
+
+
+def test_non_retryable_failures_dead_letter_at_once():
+    assert retry.decide(1, [1000, 5000], retryable=False).action == "dead_letter"
+    assert retry.decide(1, []).action == "dead_letter"
+
+
+@pytest.mark.parametrize("headers, attempt", [(None, 1), ({}, 1), ({retry.ATTEMPT_HEADER: 3}, 3),
+                                              ({retry.ATTEMPT_HEADER: "x"}, 1),
+                                              ({retry.ATTEMPT_HEADER: 0}, 1)])
+def test_attempt_is_read_defensively(headers, attempt):
+    assert retry.attempt_of(headers) == attempt
+
+
+def test_topology_plan_declares_queue_dlq_and_delays_for_every_subscription():
+    specs = [topology.SubscriptionSpec("stars", "on_activity", "members", "activity_recorded")]
+    plan = topology.plan({"members", "tickets"}, specs, [1000, 5000, 1000])
+    names = plan.names()
+    assert names["exchanges"] == ["jiceng.delay.1000ms", "jiceng.delay.5000ms", "members.events",
+                                  "tickets.events"]
+    assert names["queues"] == ["evt-members-activity_recorded--stars.on_activity",
+                               "evt-members-activity_recorded--stars.on_activity.dlq",
+                               "jiceng.delay.1000ms", "jiceng.delay.5000ms"]
+    delay = next(q for q in plan.queues if q.name == "jiceng.delay.5000ms")
+    assert delay.queue_arguments == {"x-message-ttl": 5000, "x-dead-letter-exchange": ""}
+    consumer = next(q for q in plan.queues if q.name.endswith("on_activity"))
+    assert consumer.durable and not consumer.auto_delete and consumer.routing_key == "activity_recorded"
+
+
+def test_contract_validation_names_fields_and_dumps_plain_json():
+    contract = registry.get("members", "activity_recorded")
+    wire = contract.to_wire(contract.schema.example)
+    assert wire["hours"] == "2.5" and wire["occurred_on"] == "2026-10-18"
+    with pytest.raises(InvalidInput) as refused:
+        contract.to_wire({**contract.schema.example, "kind": "dancing", "member_id": "x"})
+    assert set(refused.value.errors) == {"kind", "member_id"}
+
+
+def test_unknown_contract_is_a_lookup_error():
+    with pytest.raises(LookupError, match="nobody.nothing_happened"):
+        registry.get("nobody", "nothing_happened")
+
+
+def test_registering_a_second_schema_under_the_same_name_is_refused():
+    from marshmallow import Schema
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.contract("members", "activity_recorded")(type("Other", (Schema,), {}))

@@ -1,0 +1,51 @@
+import pytest
+
+from shared import config
+
+
+def test_variables_are_substituted_with_defaults_and_environment():
+    text = "a: ${A:1}\nb: ${B:x y}\nc: ${C}\n"
+    assert config.substitute(text, {"C": "3", "B": "set"}) == "a: 1\nb: set\nc: 3\n"
+
+
+def test_a_required_variable_that_is_missing_is_named():
+    with pytest.raises(config.ConfigError, match="MEMBERS_DATABASE_URL"):
+        config.substitute("url: ${MEMBERS_DATABASE_URL}", {})
+
+
+def test_load_parses_types_after_substitution(tmp_path, monkeypatch):
+    path = tmp_path / "c.yaml"
+    path.write_text("max_workers: ${WORKERS:10}\nbus:\n  retry_delays_ms: [5]\n")
+    monkeypatch.setenv("WORKERS", "4")
+    loaded = config.load(path)
+    assert loaded["max_workers"] == 4
+    assert loaded["bus"]["retry_delays_ms"] == [5]
+    assert loaded["bus"]["relay_batch_size"] == config.BUS_DEFAULTS["relay_batch_size"]
+
+
+def test_missing_file_and_non_mapping_are_refused(tmp_path):
+    with pytest.raises(config.ConfigError, match="does not exist"):
+        config.load(tmp_path / "nope.yaml")
+    bad = tmp_path / "list.yaml"
+    bad.write_text("- 1\n")
+    with pytest.raises(config.ConfigError, match="mapping"):
+        config.load(bad)
+
+
+def test_relative_sqlite_urls_resolve_under_the_project_and_default_per_service():
+    cfg = {"services": {"members": {"database_url": "sqlite:///var/m.db"}}}
+    assert config.database_url(cfg, "members") == f"sqlite:///{config.ROOT / 'var/m.db'}"
+    assert config.database_url(cfg, "stars").endswith("var/stars.db")
+    assert config.database_url({"services": {"x": {"database_url": "postgresql://h/db"}}}, "x") \
+        == "postgresql://h/db"
+
+
+@pytest.mark.parametrize("name", ["dev.yaml", "compose.yaml", "test.yaml"])
+def test_shipped_configs_load_without_environment(name):
+    loaded = config.load(config.ROOT / "config" / name, environ={})
+    assert loaded["AMQP_URI"].startswith("amqp://")
+
+
+def test_prod_config_demands_its_secrets():
+    with pytest.raises(config.ConfigError, match="AMQP_URI"):
+        config.load(config.ROOT / "config" / "prod.yaml", environ={})
