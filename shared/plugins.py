@@ -51,13 +51,13 @@ def unregister(name):
     _EXTRA.pop(name, None)
 
 
-def subscriptions_of(cls) -> list[SubscriptionSpec]:
+def subscriptions_of(cls, config=None) -> list[SubscriptionSpec]:
+    """The consumer queues of ``cls``; dynamic ones read their bindings from ``config``."""
     specs = []
     for method_name, method in inspect.getmembers(cls, inspect.isfunction):
         for entrypoint in getattr(method, "nameko_entrypoints", ()):
             if isinstance(entrypoint, Subscription):
-                specs.append(SubscriptionSpec(cls.name, method_name, entrypoint.source,
-                                              entrypoint.event_type))
+                specs.append(entrypoint.spec(cls.name, method_name, config or {}))
     return sorted(specs, key=lambda s: s.queue_name)
 
 
@@ -65,9 +65,9 @@ def publishes_of(cls) -> tuple[str, ...]:
     return tuple(getattr(cls, "publishes", ()))
 
 
-def bus_participants(classes=None):
+def bus_participants(config=None, classes=None):
     """(names of services that publish events, every subscription of every service)."""
     classes = services() if classes is None else classes
     publishers = {name for name, cls in classes.items() if publishes_of(cls)}
-    subscriptions = [spec for cls in classes.values() for spec in subscriptions_of(cls)]
+    subscriptions = [spec for cls in classes.values() for spec in subscriptions_of(cls, config)]
     return publishers, subscriptions

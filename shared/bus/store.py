@@ -113,7 +113,7 @@ class Store(DependencyProvider):
 def declare_all(config):
     """Declare the topology of every installed service (idempotent)."""
     from shared import plugins
-    publishers, subscriptions = plugins.bus_participants()
+    publishers, subscriptions = plugins.bus_participants(config)
     plan = topology.plan(publishers, subscriptions, config["bus"]["retry_delays_ms"])
     with Connection(config["AMQP_URI"]) as connection:
         topology.declare(connection, plan)

@@ -40,6 +40,7 @@ class BusPublisher(SharedExtension):
 
 class Subscription(Consumer):
     bus_publisher = BusPublisher()
+    dynamic = False
 
     def __init__(self, source: str, event_type: str, **kwargs):
         self.source = source
@@ -47,13 +48,21 @@ class Subscription(Consumer):
         kwargs.setdefault("expected_exceptions", (AlreadyHandled,))
         super().__init__(queue=None, requeue_on_error=False, **kwargs)
 
+    def bindings(self, config) -> list[tuple[str, str]]:
+        """The ``(source, type)`` pairs this handler hears."""
+        return [(self.source, self.event_type)]
+
+    def spec(self, service_name, method_name, config) -> topology.SubscriptionSpec:
+        return topology.SubscriptionSpec(service_name, method_name,
+                                         tuple(sorted(set(self.bindings(config)))), self.dynamic)
+
     @property
     def consumer_name(self) -> str:
         return f"{self.container.service_name}.{self.method_name}"
 
     def setup(self):
-        self.queue = topology.consumer_queue(self.source, self.event_type,
-                                             self.container.service_name, self.method_name)
+        spec = self.spec(self.container.service_name, self.method_name, self.container.config)
+        self.queue = topology.consumer_queue(spec)
         self.delays_ms = list(self.container.config.get("bus", {}).get("retry_delays_ms", []))
         super().setup()
 
@@ -125,4 +134,21 @@ class Subscription(Consumer):
         self.queue_consumer.ack_message(message)
 
 
+class DynamicSubscription(Subscription):
+    """Hears every ``(source, type)`` that ``bindings_from(config)`` lists, on one queue.
+
+    For consumers whose interest is configuration, not code: the stars service hears every event
+    its rulebook scores, so a new service's event earns credit by a rulebook entry alone."""
+
+    dynamic = True
+
+    def __init__(self, bindings_from, **kwargs):
+        self.bindings_from = bindings_from
+        super().__init__(source=None, event_type=None, **kwargs)
+
+    def bindings(self, config):
+        return list(self.bindings_from(config))
+
+
 subscribe = Subscription.decorator
+subscribe_dynamic = DynamicSubscription.decorator

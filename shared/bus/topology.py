@@ -7,7 +7,9 @@ the consumer's durable queue instead of being dropped.
 Layout, per vhost:
 
 * ``{source}.events``: topic exchange per publishing service (nameko's naming), routing key = type.
-* ``evt-{source}-{type}--{service}.{method}``: durable queue per subscription (nameko's naming).
+* ``evt-{source}-{type}--{service}.{method}``: durable queue per subscription (nameko's naming);
+  a dynamic subscription (bindings read from config, e.g. the stars rulebook) has one queue
+  ``evt-dynamic--{service}.{method}`` bound to every ``(source, type)`` it lists.
 * ``evt-...dlq``: its dead-letter queue, where a message lands after its last retry; operators
   inspect and replay it with ``jiceng dlq``.
 * ``jiceng.delay.{ms}ms``: one fanout exchange + queue per retry delay. A failed message is
@@ -16,7 +18,7 @@ Layout, per vhost:
 """
 from dataclasses import dataclass, field
 
-from kombu import Exchange, Queue
+from kombu import Exchange, Queue, binding
 
 
 def events_exchange_name(source: str) -> str:
@@ -39,10 +41,14 @@ def events_exchange(source: str) -> Exchange:
     return Exchange(events_exchange_name(source), type="topic", durable=True, auto_delete=False)
 
 
-def consumer_queue(source, event_type, service, method) -> Queue:
-    return Queue(consumer_queue_name(source, event_type, service, method),
-                 exchange=events_exchange(source), routing_key=event_type,
-                 durable=True, auto_delete=False)
+def dynamic_queue_name(service: str, method: str) -> str:
+    return f"evt-dynamic--{service}.{method}"
+
+
+def consumer_queue(spec: "SubscriptionSpec") -> Queue:
+    return Queue(spec.queue_name, durable=True, auto_delete=False,
+                 bindings=[binding(events_exchange(source), routing_key=event_type)
+                           for source, event_type in spec.bindings])
 
 
 def dead_letter_queue(queue_name: str) -> Queue:
@@ -61,14 +67,26 @@ def delay_queue(delay_ms: int) -> Queue:
 
 @dataclass(frozen=True)
 class SubscriptionSpec:
+    """One consumer queue: the handler ``service.method`` and the ``(source, type)`` pairs it hears."""
     service: str
     method: str
-    source: str
-    event_type: str
+    bindings: tuple[tuple[str, str], ...]
+    dynamic: bool = False
+
+    @classmethod
+    def single(cls, service, method, source, event_type):
+        return cls(service, method, ((source, event_type),))
 
     @property
     def queue_name(self) -> str:
-        return consumer_queue_name(self.source, self.event_type, self.service, self.method)
+        if self.dynamic:
+            return dynamic_queue_name(self.service, self.method)
+        (source, event_type), = self.bindings
+        return consumer_queue_name(source, event_type, self.service, self.method)
+
+    @property
+    def sources(self) -> set[str]:
+        return {source for source, _ in self.bindings}
 
 
 @dataclass
@@ -84,11 +102,11 @@ class Plan:
 def plan(publishers, subscriptions, retry_delays_ms) -> Plan:
     """What to declare for these publishing services, subscriptions and retry delays (pure)."""
     result = Plan()
-    sources = sorted(set(publishers) | {s.source for s in subscriptions})
+    sources = sorted(set(publishers).union(*(s.sources for s in subscriptions)))
     result.exchanges += [events_exchange(source) for source in sources]
     result.exchanges += [delay_exchange(ms) for ms in sorted(set(retry_delays_ms))]
     for spec in sorted(subscriptions, key=lambda s: s.queue_name):
-        result.queues.append(consumer_queue(spec.source, spec.event_type, spec.service, spec.method))
+        result.queues.append(consumer_queue(spec))
         result.queues.append(dead_letter_queue(spec.queue_name))
     result.queues += [delay_queue(ms) for ms in sorted(set(retry_delays_ms))]
     return result

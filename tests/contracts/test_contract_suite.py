@@ -6,7 +6,10 @@ from shared import plugins
 from shared.contracts import registry
 from shared.contracts.registry import TYPE_PATTERN
 
+from shared import config as config_module
+
 SERVICES = plugins.services()
+CONFIG = config_module.load(config_module.ROOT / "config" / "dev.yaml", environ={})
 CONTRACTS = registry.all_contracts()
 
 
@@ -36,10 +39,11 @@ def test_every_contract_of_a_service_is_declared_in_its_publishes(name):
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
 def test_every_subscription_has_an_installed_publisher_and_contract(name):
-    for spec in plugins.subscriptions_of(SERVICES[name]):
-        assert spec.source in SERVICES, f"{spec.queue_name}: no installed service {spec.source}"
-        assert spec.event_type in plugins.publishes_of(SERVICES[spec.source]), spec.queue_name
-        registry.get(spec.source, spec.event_type)
+    for spec in plugins.subscriptions_of(SERVICES[name], CONFIG):
+        for source, event_type in spec.bindings:
+            assert source in SERVICES, f"{spec.queue_name}: no installed service {source}"
+            assert event_type in plugins.publishes_of(SERVICES[source]), spec.queue_name
+            registry.get(source, event_type)
 
 
 @pytest.mark.parametrize("contract", CONTRACTS, ids=lambda c: f"{c.source}.{c.type}")
@@ -53,6 +57,6 @@ def test_contract_is_named_documented_and_its_example_validates(contract):
 
 
 def test_queue_names_are_unique_across_services():
-    _, subscriptions = plugins.bus_participants()
+    _, subscriptions = plugins.bus_participants(CONFIG)
     names = [spec.queue_name for spec in subscriptions]
     assert len(names) == len(set(names))

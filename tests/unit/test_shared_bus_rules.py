@@ -46,7 +46,7 @@ def test_attempt_is_read_defensively(headers, attempt):
 
 
 def test_topology_plan_declares_queue_dlq_and_delays_for_every_subscription():
-    specs = [topology.SubscriptionSpec("stars", "on_activity", "members", "activity_recorded")]
+    specs = [topology.SubscriptionSpec.single("stars", "on_activity", "members", "activity_recorded")]
     plan = topology.plan({"members", "tickets"}, specs, [1000, 5000, 1000])
     names = plan.names()
     assert names["exchanges"] == ["jiceng.delay.1000ms", "jiceng.delay.5000ms", "members.events",
@@ -57,7 +57,8 @@ def test_topology_plan_declares_queue_dlq_and_delays_for_every_subscription():
     delay = next(q for q in plan.queues if q.name == "jiceng.delay.5000ms")
     assert delay.queue_arguments == {"x-message-ttl": 5000, "x-dead-letter-exchange": ""}
     consumer = next(q for q in plan.queues if q.name.endswith("on_activity"))
-    assert consumer.durable and not consumer.auto_delete and consumer.routing_key == "activity_recorded"
+    assert consumer.durable and not consumer.auto_delete
+    assert [(b.exchange.name, b.routing_key) for b in consumer.bindings] == [("members.events", "activity_recorded")]
 
 
 def test_contract_validation_names_fields_and_dumps_plain_json():
@@ -78,3 +79,13 @@ def test_registering_a_second_schema_under_the_same_name_is_refused():
     from marshmallow import Schema
     with pytest.raises(ValueError, match="registered twice"):
         registry.contract("members", "activity_recorded")(type("Other", (Schema,), {}))
+
+
+def test_a_dynamic_subscription_is_one_queue_bound_to_every_listed_event():
+    spec = topology.SubscriptionSpec("stars", "on_scored", (("members", "activity_recorded"),
+                                                            ("tickets", "ticket_resolved")), True)
+    plan = topology.plan({"members"}, [spec], [])
+    assert plan.names()["exchanges"] == ["members.events", "tickets.events"]
+    queue = next(q for q in plan.queues if q.name == "evt-dynamic--stars.on_scored")
+    assert [(b.exchange.name, b.routing_key) for b in queue.bindings] == [
+        ("members.events", "activity_recorded"), ("tickets.events", "ticket_resolved")]
