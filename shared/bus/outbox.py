@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shared.bus import topology
-from shared.bus.publisher import PublishFailed
+from shared.bus.publisher import Outgoing, PublishFailed
 from shared.contracts import registry
 from shared.contracts.envelope import Envelope
 
@@ -97,20 +97,23 @@ class Relay:
         return len(outcomes)
 
     def _publish(self, rows):
+        """Publish ``rows`` as one confirmed batch; (row id, status or None, error) each."""
+        batch = [Outgoing(exchange=topology.events_exchange_name(row.source), routing_key=row.type,
+                          body=json.loads(row.body), message_id=row.event_id,
+                          declare=(topology.events_exchange(row.source),)) for row in rows]
+        try:
+            results = self.publisher.publish_batch(batch)
+        except PublishFailed as exc:
+            log.warning("outbox relay: publishing a batch of %s failed, will retry: %s",
+                        len(rows), exc)
+            return [(row.id, None, str(exc)) for row in rows[:1]]
         outcomes = []
-        for row in rows:
-            try:
-                routed = self.publisher.publish(
-                    exchange=topology.events_exchange_name(row.source), routing_key=row.type,
-                    body=json.loads(row.body), message_id=row.event_id,
-                    declare=(topology.events_exchange(row.source),))
-            except PublishFailed as exc:
-                log.warning("outbox relay: publishing %s failed, will retry: %s", row.event_id, exc)
-                outcomes.append((row.id, None, str(exc)))
-                break
-            outcomes.append((row.id, PUBLISHED if routed else UNROUTABLE, None))
-        unroutable = sorted({row.type for row, (_, status, _) in zip(rows, outcomes)
-                             if status == UNROUTABLE})
+        for row, routed in zip(rows, results):
+            if routed is None:
+                outcomes.append((row.id, None, "nacked by the broker"))
+            else:
+                outcomes.append((row.id, PUBLISHED if routed else UNROUTABLE, None))
+        unroutable = sorted({row.type for row, routed in zip(rows, results) if routed is False})
         if unroutable:
             log.info("outbox relay: no subscriber is bound for %s", ", ".join(unroutable))
         return outcomes

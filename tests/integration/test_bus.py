@@ -160,3 +160,29 @@ def test_relay_resumes_after_the_broker_refuses_a_publish(bus):
     assert working.drain() == 5
     assert outbox_statuses(bus) == ["published"] * 5
     assert broker.queue_depth(bus["AMQP_URI"], TALLY_QUEUE) == 5
+
+
+def test_batch_confirms_report_routed_returned_and_nacked_messages_each(amqp_uri):
+    from kombu import Exchange, Queue
+    from shared.bus.publisher import Outgoing
+    exchange = Exchange("batch.events", type="topic", durable=True)
+    with Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        Queue("full-after-one", exchange=exchange, routing_key="limited", durable=True,
+              queue_arguments={"x-max-length": 1, "x-overflow": "reject-publish"}).bind(channel).declare()
+        Queue("roomy", exchange=exchange, routing_key="open", durable=True).bind(channel).declare()
+        channel.close()
+    publisher = ConfirmingPublisher(amqp_uri)
+    try:
+        outcomes = publisher.publish_batch([
+            Outgoing("batch.events", "open", {"n": 1}, "m1"),
+            Outgoing("batch.events", "nobody-listens", {"n": 2}, "m2"),
+            Outgoing("batch.events", "limited", {"n": 3}, "m3"),
+            Outgoing("batch.events", "limited", {"n": 4}, "m4"),
+            Outgoing("batch.events", "open", {"n": 5}, "m5"),
+        ])
+        assert outcomes == [True, False, True, None, True]
+        assert publisher.publish_batch([Outgoing("batch.events", "open", {"n": 6}, "m6")]) == [True]
+    finally:
+        publisher.close()
+    assert broker.queue_depth(amqp_uri, "roomy") == 3
