@@ -31,7 +31,7 @@ unit: $(STAMP)
 integration: $(STAMP) servers
 	$(PY) -m pytest -q tests/integration
 
-bench: $(STAMP)
+bench: $(STAMP) servers
 	$(PY) -m bench
 
 topology: $(STAMP)

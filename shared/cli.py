@@ -118,7 +118,7 @@ def cmd_run(args, config):
     cmd_migrate(args, config)
     cmd_topology_quiet(config)
     if args.demo:
-        load_demos(config)
+        load_demos(config, args.demo_scale)
     children = {}
     env = dict(os.environ, JICENG_CONFIG=os.path.abspath(args.config or _default_config()))
     for name in selected(args.services):
@@ -150,13 +150,14 @@ def cmd_topology_quiet(config):
     declare_all(config)
 
 
-def load_demos(config):
-    """Run every service's ``load_demo(config)`` hook once (each decides if it already ran)."""
+def load_demos(config, scale=1.0):
+    """Run every service's ``load_demo(config, scale=...)`` hook once (each decides if it already
+    ran)."""
     for name, cls in selected([]).items():
         loader = getattr(cls, "load_demo", None)
         if loader is not None:
             started = time.monotonic()
-            summary = loader(config)
+            summary = loader(config, scale=scale)
             if summary:
                 print(f"demo data for {name} loaded in {time.monotonic() - started:.1f} s: "
                       f"{json.dumps(summary, ensure_ascii=False)}")
@@ -228,6 +229,8 @@ def parser():
     run = sub.add_parser("run")
     run.add_argument("services", nargs="*")
     run.add_argument("--demo", action="store_true", help="load the demo county if not loaded")
+    run.add_argument("--demo-scale", type=float, default=1.0,
+                     help="size of the demo county (1.0 = the article's county)")
     run.add_argument("--config", dest="sub_config")
     serve = sub.add_parser("serve")
     serve.add_argument("services", nargs="+")

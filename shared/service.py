@@ -4,6 +4,9 @@ Subclasses set ``name`` (the nameko service name, also the entry point name), ``
 (event types whose contracts the service owns) and usually a ``store = Store(metadata)``.
 They get a ``health`` RPC that the runner, the compose health checks and the gateway call.
 """
+import os
+import socket
+
 from nameko.rpc import rpc
 from sqlalchemy import func, select
 
@@ -15,7 +18,8 @@ class ServiceBase:
 
     @rpc
     def health(self):
-        report = {"service": self.name, "version": self.version, "status": "ok"}
+        report = {"service": self.name, "version": self.version, "status": "ok",
+                  "host": socket.gethostname(), "pid": os.getpid()}
         store = getattr(self, "store", None)
         if store is not None:
             try:

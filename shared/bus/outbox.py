@@ -121,17 +121,19 @@ class Relay:
     def _mark(self, session, outcomes):
         table = self.table
         stamp = now()
-        for row_id, status, error in outcomes:
-            if status is None:
+        for status in (PUBLISHED, UNROUTABLE):
+            ids = [row_id for row_id, outcome, _ in outcomes if outcome == status]
+            if ids:
+                session.execute(update(table).where(table.c.id.in_(ids)).values(
+                    status=status, published_at=stamp, attempts=table.c.attempts + 1))
+            if status == PUBLISHED:
+                self.published += len(ids)
+            else:
+                self.unroutable += len(ids)
+        for row_id, outcome, error in outcomes:
+            if outcome is None:
                 session.execute(update(table).where(table.c.id == row_id).values(
                     attempts=table.c.attempts + 1, last_error=error))
-            else:
-                session.execute(update(table).where(table.c.id == row_id).values(
-                    status=status, published_at=stamp, attempts=table.c.attempts + 1))
-                if status == PUBLISHED:
-                    self.published += 1
-                else:
-                    self.unroutable += 1
 
     def drain(self, max_batches=10_000) -> int:
         """Relay until nothing is pending; returns rows settled. Raises ``PublishFailed``."""
