@@ -248,8 +248,8 @@ def record_activity(session, data: dict, batch: str | None = None) -> Activity:
         raise Conflict(f"member {member.id} has flowed out; record the activity where they are now")
     if data["occurred_on"] < member.join_date:
         raise InvalidInput({"occurred_on": [f"is before the member joined ({member.join_date})"]})
-    if data.get("team_id") is not None:
-        _get(session, Team, data["team_id"], "team_id")
+    if data.get("team_id") is not None and session.get(Team, data["team_id"]) is None:
+        raise InvalidInput({"team_id": [f"volunteer team {data['team_id']} does not exist"]})
     branch = session.get(OrgUnit, member.branch_id)
     place = member_place(member, branch)
     activity = Activity(**{f: data.get(f) for f in KIND_SPECIFIC}, member_id=member.id,
@@ -307,7 +307,8 @@ def create_team(session, data: dict) -> Team:
 
 
 def create_project(session, data: dict) -> Project:
-    _get(session, Team, data["team_id"], "team_id")
+    if session.get(Team, data["team_id"]) is None:
+        raise InvalidInput({"team_id": [f"volunteer team {data['team_id']} does not exist"]})
     if session.scalar(select(Project.id).where(Project.team_id == data["team_id"],
                                                Project.name == data["name"])) is not None:
         raise InvalidInput({"name": ["this team already has a project with this name"]})

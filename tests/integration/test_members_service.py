@@ -259,3 +259,37 @@ def test_demo_county_loads_once_with_its_events_in_the_outbox(amqp_uri, db_url_f
                                                              resident_id=resident_id.make("130983", __import__("datetime").date(1970, 1, 1), 99, "male"),
                                                              birth_date="1970-01-01"))
             assert created["id"] > summary["members"]
+
+
+def test_volunteer_teams_and_projects(members):
+    rpc, spy, database = members
+    _, town, village = county(rpc)
+    team = rpc.create_team({"name": "旧城镇志愿服务队", "township_id": town["id"]})
+    branch_team = rpc.create_team({"name": "前辛庄村志愿服务队", "branch_id": village["id"]})
+    assert branch_team["township_id"] == town["id"]
+    with pytest.raises(InvalidInput) as duplicate:
+        rpc.create_team({"name": "旧城镇志愿服务队"})
+    assert "name" in duplicate.value.errors
+    with pytest.raises(InvalidInput) as not_township:
+        rpc.create_team({"name": "错队", "township_id": village["id"]})
+    assert "township_id" in not_township.value.errors
+    assert rpc.create_project({"team_id": team["id"], "name": "暖心早餐"})["name"] == "暖心早餐"
+    with pytest.raises(InvalidInput) as twice:
+        rpc.create_project({"team_id": team["id"], "name": "暖心早餐"})
+    assert "name" in twice.value.errors
+    with pytest.raises(InvalidInput) as no_team:
+        rpc.create_project({"team_id": 999, "name": "x"})
+    assert "team_id" in no_team.value.errors
+    assert [t["name"] for t in rpc.list_teams(town["id"])] == ["旧城镇志愿服务队", "前辛庄村志愿服务队"]
+    member = rpc.register_member(person(village["id"]))
+    from datetime import date, timedelta
+    day = (date.today() - timedelta(days=1)).isoformat()
+    with pytest.raises(InvalidInput) as missing_team:
+        rpc.record_activity({"member_id": member["id"], "kind": "volunteer_service",
+                             "occurred_on": day, "hours": "1", "team_id": 999})
+    assert "team_id" in missing_team.value.errors
+    recorded = rpc.record_activity({"member_id": member["id"], "kind": "volunteer_service",
+                                    "occurred_on": day, "hours": "1", "team_id": team["id"],
+                                    "project": "暖心早餐"})
+    assert recorded["team_id"] == team["id"]
+    assert count(database, Activity) == 1
