@@ -7,6 +7,7 @@
     jiceng topology                declare exchanges and queues of every installed service
     jiceng health                  call every service's health RPC
     jiceng dlq list|replay QUEUE   inspect or replay a dead-letter queue
+    jiceng prune [--keep-days N]   delete settled outbox rows and inbox claims older than N days
 """
 import warnings
 
@@ -212,6 +213,17 @@ def cmd_dlq(args, config):
         print(f"replayed {moved} message(s) from {args.queue}.dlq into {args.queue}")
 
 
+def cmd_prune(args, config):
+    from shared.bus.housekeeping import prune
+    for name, cls in selected(args.services).items():
+        store = getattr(cls, "store", None)
+        if store is None:
+            continue
+        database = db_module.database(config_module.database_url(config, name))
+        result = prune(database, store.outbox_table, store.inbox_table, args.keep_days)
+        print(json.dumps({"service": name, **result}))
+
+
 def _safe_url(url):
     import re
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
@@ -243,6 +255,10 @@ def parser():
             cmd.add_argument("--timeout", type=float, default=5)
     topo = sub.add_parser("topology")
     topo.add_argument("--config", dest="sub_config")
+    prune_cmd = sub.add_parser("prune")
+    prune_cmd.add_argument("services", nargs="*")
+    prune_cmd.add_argument("--keep-days", type=int, default=30)
+    prune_cmd.add_argument("--config", dest="sub_config")
     dlq = sub.add_parser("dlq")
     dlq.add_argument("action", choices=["list", "replay"])
     dlq.add_argument("queue", help="the consumer queue, e.g. evt-members-activity_recorded--stars.on_activity")
@@ -252,7 +268,7 @@ def parser():
 
 
 COMMANDS = {"run": cmd_run, "serve": cmd_serve, "migrate": cmd_migrate, "topology": cmd_topology,
-            "health": cmd_health, "dlq": cmd_dlq}
+            "health": cmd_health, "dlq": cmd_dlq, "prune": cmd_prune}
 
 
 def main(argv=None):
