@@ -293,3 +293,27 @@ def test_volunteer_teams_and_projects(members):
                                     "project": "暖心早餐"})
     assert recorded["team_id"] == team["id"]
     assert count(database, Activity) == 1
+
+
+def test_an_xlsx_sheet_imports_through_rpc(members):
+    import io
+    from datetime import date, timedelta
+
+    from openpyxl import Workbook
+
+    rpc, spy, database = members
+    _, _, village = county(rpc)
+    member = rpc.register_member(person(village["id"], number=41))
+    sheet = Workbook()
+    rows = sheet.active
+    rows.append(["resident_id", "kind", "occurred_on", "households", "amount"])
+    day = date.today() - timedelta(days=4)
+    rows.append([person(village["id"], number=41)["resident_id"], "pairing", day, 2, None])
+    rows.append([person(village["id"], number=41)["resident_id"], "donation", day, None, "200.00"])
+    content = io.BytesIO()
+    sheet.save(content)
+    result = rpc.import_activities(village["id"], "october.xlsx",
+                                   base64.b64encode(content.getvalue()).decode())
+    assert result["imported"] == 2
+    kinds = sorted(e["data"]["kind"] for e in spy.wait_for("activity_recorded", 2))
+    assert kinds == ["donation", "pairing"]
