@@ -29,7 +29,7 @@ class Database:
             self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=10,
                                         pool_pre_ping=True)
         self._write_lock = threading.RLock() if self.is_sqlite else None
-        self.after_commit_hooks = []
+        self.after_commit_hooks = []  # called after a commit that added events to an outbox
 
     @staticmethod
     def _ensure_sqlite_folder(url):
@@ -50,13 +50,15 @@ class Database:
             try:
                 with session.begin():
                     yield session
+                published = session.info.get("published", 0)
             finally:
                 session.close()
         finally:
             if lock is not None:
                 lock.release()
-        for hook in list(self.after_commit_hooks):
-            hook()
+        if published:
+            for hook in list(self.after_commit_hooks):
+                hook()
 
     @contextmanager
     def reading(self):

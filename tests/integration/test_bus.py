@@ -15,6 +15,7 @@ from shared.bus.rpc import rpc_client
 from shared.bus.store import declare_all
 from shared.contracts.envelope import Envelope
 from tests.support import broker, bus_app
+from tests.support.spy import publish_raw
 from tests.support.fixtures import make_config
 from tests.support.running import services_running, wait_for
 
@@ -42,16 +43,6 @@ def outbox_statuses(config):
     store = bus_app.ProbeService.store
     with db.database(config["services"]["probe"]["database_url"]).reading() as session:
         return [row.status for row in session.execute(select(store.outbox_table.c.status))]
-
-
-def publish_raw(config, body, message_id):
-    publisher = ConfirmingPublisher(config["AMQP_URI"])
-    try:
-        return publisher.publish(exchange=topology.events_exchange_name(body.get("source", "probe")),
-                                 routing_key=body.get("type", "probe_sent"), body=body,
-                                 message_id=message_id)
-    finally:
-        publisher.close()
 
 
 def test_events_wait_in_declared_queues_until_their_consumer_first_runs(bus):
@@ -186,3 +177,29 @@ def test_batch_confirms_report_routed_returned_and_nacked_messages_each(amqp_uri
     finally:
         publisher.close()
     assert broker.queue_depth(amqp_uri, "roomy") == 3
+
+
+def test_an_idle_relay_sleeps_between_polls(bus):
+    """The relay's own bookkeeping commits must not wake it: idle means a pass per poll."""
+    database = db.database(bus["services"]["probe"]["database_url"])
+    table = bus_app.ProbeService.store.outbox_table
+    relay = Relay(database, table, ConfirmingPublisher(bus["AMQP_URI"]))
+    database.after_commit_hooks.append(relay.wakeup.set)
+    passes = []
+    original = relay.drain
+    relay.drain = lambda: passes.append(1) or original()
+    import threading
+    stopping = threading.Event()
+    import eventlet
+    thread = eventlet.spawn(relay.run, stopping, 0.2)
+    try:
+        with database.transaction(BusSession, dict(outbox_table=table, source="probe")) as session:
+            session.publish("probe_sent", {"seq": 1})
+        time.sleep(1.0)
+    finally:
+        stopping.set()
+        relay.wakeup.set()
+        thread.wait()
+        database.after_commit_hooks.remove(relay.wakeup.set)
+    assert outbox_statuses(bus) in (["published"], ["unroutable"])
+    assert 2 <= len(passes) <= 12, f"{len(passes)} relay passes in one idle second"

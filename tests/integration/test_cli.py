@@ -74,7 +74,7 @@ def test_run_loads_the_demo_serves_every_service_answers_health_and_stops_on_ctr
 
 def test_health_reports_a_stopped_service_as_down(tmp_path, amqp_uri):
     config = make_config(amqp_uri, {"members": f"sqlite:///{tmp_path}/m.db"})
-    result = subprocess.run([sys.executable, "-m", "shared.cli", "health", "--timeout", "1",
+    result = subprocess.run([sys.executable, "-m", "shared.cli", "health", "members", "--timeout", "1",
                              "--config", write_config(tmp_path, config)],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1

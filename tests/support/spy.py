@@ -3,6 +3,9 @@ import time
 
 from kombu import Connection, Exchange, Queue
 
+from shared.bus import topology
+from shared.bus.publisher import ConfirmingPublisher
+
 
 class EventSpy:
     """A private queue bound to one or more ``{source}.events`` exchanges, for asserting on events."""
@@ -39,3 +42,14 @@ class EventSpy:
             self.queue.delete()
         finally:
             self.connection.release()
+
+
+def publish_raw(config, body, message_id):
+    """Publish an envelope as-is (duplicates, broken payloads), bypassing the outbox."""
+    publisher = ConfirmingPublisher(config["AMQP_URI"])
+    try:
+        return publisher.publish(exchange=topology.events_exchange_name(body.get("source", "probe")),
+                                 routing_key=body.get("type", "probe_sent"), body=body,
+                                 message_id=message_id)
+    finally:
+        publisher.close()
