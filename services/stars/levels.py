@@ -45,20 +45,36 @@ def rollup(rulebook: Rulebook, subject_kind: str, period_kind: str, own_score,
     children's scores (``child_scores``: child id -> score for the same period; ``child_vetoed``:
     ids of children vetoed in the period, used by ``share_at_least``). A subject without a
     ``rollup`` in the rulebook just keeps ``own_score``."""
-    own = Decimal(own_score)
     spec = rulebook.subject(subject_kind).rollup
     if spec is None or not child_scores:
-        return own
+        return Decimal(own_score)
     scores = {child: Decimal(score) for child, score in child_scores.items()}
+    at_level: dict[int, int] = {}
+    if spec.aggregate == "share_at_least":
+        for child, score in scores.items():
+            level = level_for(rulebook, spec.child_kind, period_kind, score, child in child_vetoed)
+            at_level[level] = at_level.get(level, 0) + 1
+    return rollup_from_totals(rulebook, subject_kind, period_kind, own_score, len(scores),
+                              sum(scores.values(), ZERO), at_level)
+
+
+def rollup_from_totals(rulebook: Rulebook, subject_kind: str, period_kind: str, own_score,
+                       children: int, score_sum, at_level: Mapping[int, int]) -> Decimal:
+    """``rollup`` from aggregates of the children, for callers that aggregate in a database:
+    ``children`` (how many), ``score_sum`` (sum of their scores for the period) and ``at_level``
+    (level -> how many children stand at it for the period, vetoes applied; only
+    ``share_at_least`` reads it). No children: the aggregate is 0 and ``own_score`` is kept."""
+    own = Decimal(own_score)
+    spec = rulebook.subject(subject_kind).rollup
+    if spec is None or not children:
+        return own
     if spec.aggregate == "sum":
-        aggregate = sum(scores.values(), ZERO)
+        aggregate = Decimal(score_sum)
     elif spec.aggregate == "mean":
-        aggregate = sum(scores.values(), ZERO) / len(scores)
+        aggregate = Decimal(score_sum) / children
     else:
-        reached = sum(1 for child, score in scores.items()
-                      if level_for(rulebook, spec.child_kind, period_kind, score,
-                                   child in child_vetoed) >= spec.min_level)
-        aggregate = Decimal(reached) / len(scores)
+        reached = sum(count for level, count in at_level.items() if level >= spec.min_level)
+        aggregate = Decimal(reached) / children
     return own + round_to(spec.weight(period_kind) * aggregate, CENT, "half_up")
 
 

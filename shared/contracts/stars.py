@@ -89,12 +89,13 @@ class RankedEntry(Schema):
 
 @contract("stars", "ranking_changed")
 class RankingChanged(Schema):
-    """A subject's place in a published ranking (by level, then score, then who got there first)
-    changed. ``scope_kind`` ``county`` (``scope_id`` null), ``township`` or ``branch``; ``old_rank``
-    is null when the subject was not ranked before. ``top`` lists the first places of the ranking
-    when the change touched them (``top_changed``), else it is empty."""
+    """A published ranking board changed: ``subject_id`` moved into, out of or within the first
+    places (``stars.ranking_top_n``, 10 by default) of a ranking by level, then score, then who
+    got there first, for the provisional (quarter) period. ``scope_kind`` is ``county``
+    (``scope_id`` null), ``township`` or ``branch``. ``top`` is the board after the change. Moves
+    below the board publish nothing (ask the ``rank_of`` RPC)."""
     example = {"subject_kind": "member", "scope_kind": "branch", "scope_id": 12, "period": "2026-Q4",
-               "subject_id": 101, "old_rank": 5, "new_rank": 2, "size": 38, "top_changed": True,
+               "subject_id": 101, "old_rank": 5, "new_rank": 2, "size": 38,
                "top": [{"rank": 1, "subject_id": 140, "level": 3, "score": "33.50"},
                        {"rank": 2, "subject_id": 101, "level": 2, "score": "21.00"}]}
     subject_kind = fields.String(required=True, validate=validate.OneOf(SUBJECT_KINDS))
@@ -102,11 +103,10 @@ class RankingChanged(Schema):
     scope_id = fields.Integer(required=True, allow_none=True)
     period = fields.String(required=True)
     subject_id = fields.Integer(required=True)
-    old_rank = fields.Integer(required=True, allow_none=True)
+    old_rank = fields.Integer(required=True)
     new_rank = fields.Integer(required=True)
     size = fields.Integer(required=True)
-    top_changed = fields.Boolean(required=True)
-    top = fields.List(fields.Nested(RankedEntry), load_default=list)
+    top = fields.List(fields.Nested(RankedEntry), required=True)
 
 
 class LevelCounts(Schema):

@@ -1,0 +1,171 @@
+"""Closing a month, a quarter or a year: the results frozen into ``closed_results``.
+
+* A month is summarised into the scoring handbook (一月一汇总): month scores and month levels.
+* A quarter sets the official stars (季有晋星): quarter scores with quarter thresholds. Its three
+  months must be closed first.
+* A year is archived (每年年底清零): year scores and levels, Model Stars (示范星), and from then on
+  events dated in that year change nothing (they are kept, marked ``archived``). Its four
+  quarters must be closed first. The next year starts at zero because every score is per period.
+
+What is frozen, per subject: own score (capped items), the rolled-up total (``levels.rollup_tree``
+over the subjects *active* in the directory at closing), level (vetoes force 0), county-wide rank
+(``rankings.ranking``; ``reached_at`` from the live standings), items and counts, and the Model
+Star where the rulebook's criteria name this kind of period. Members who left are not in the
+results. The rulebook deciding thresholds is the one in force on the period's last day.
+
+A period may only be closed once it has ended, unless the caller passes ``early=True`` (the
+organisation department may close the handbook on the last working day).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+
+import eventlet
+from sqlalchemy import select
+
+from services.stars import books as books_module
+from services.stars import directory, ledger, levels, periods, rankings, scoring
+from services.stars.standings import shown
+from services.stars.models import ClosedResult, PeriodClosing, StandingRow
+from shared.errors import Conflict
+
+closings = PeriodClosing.__table__
+closed = ClosedResult.__table__
+standings = StandingRow.__table__
+KINDS = ("member", "branch", "committee")
+PREREQUISITE = {"quarter": "month", "year": "quarter"}
+
+
+def closed_periods(session, kind=None) -> set[str]:
+    query = select(closings.c.period)
+    if kind:
+        query = query.where(closings.c.period_kind == kind)
+    return set(session.scalars(query))
+
+
+def is_closed(session, period_key) -> bool:
+    return session.scalar(select(closings.c.period).where(closings.c.period == period_key)) is not None
+
+
+def _parts(period):
+    if period.kind == "quarter":
+        return list(period.months)
+    if period.kind == "year":
+        return [f"{period.year:04d}-Q{q}" for q in range(1, 5)]
+    return []
+
+
+def close(session, books, period_key, closed_by, stamp, early=False, today=None) -> dict:
+    """Freeze the results of a period; returns the payload of its ``*_closed`` event."""
+    period = periods.parse_period(period_key)
+    today = today or date.today()
+    if is_closed(session, period_key):
+        raise Conflict(f"{period_key} is already closed")
+    if period.end >= today and not early:
+        raise Conflict(f"{period_key} has not ended yet (it ends on {period.end.isoformat()}); "
+                       f"pass early=True to close it anyway")
+    done = closed_periods(session)
+    missing = [part for part in _parts(period) if part not in done]
+    if missing:
+        raise Conflict(f"close {', '.join(missing)} before {period_key}")
+    book = books_module.latest_for_period(books, period_key)
+    if book is None:
+        raise Conflict(f"no rulebook is in force for {period_key}")
+
+    entries = ledger.all_month_rows(session, period.months)
+    summaries = scoring.summarise(books, entries, period_key)
+    members_of, branches_of, rows = directory.active_tree(session)
+    active = set(rows)
+    own = {key: summary.score for key, summary in summaries.items()}
+    vetoed = {key for key, summary in summaries.items() if summary.vetoed}
+    subjects = (active | set(summaries)) - {key for key, row in _inactive(session).items()}
+    if all(kind in book.subjects for kind in KINDS):
+        totals = levels.rollup_tree(book, period.kind, {k: v for k, v in own.items() if k in subjects},
+                                    members_of, branches_of, vetoed)
+    else:
+        totals = dict(own)
+    reached = {(row.subject_kind, row.subject_id): row.reached_at for row in session.execute(
+        select(standings.c.subject_kind, standings.c.subject_id, standings.c.reached_at)
+        .where(standings.c.period == period_key))}
+
+    results, counts, committees, model_stars = [], [], [], Counter()
+    for kind in KINDS:
+        if kind not in book.subjects:
+            continue
+        spec = book.subject(kind)
+        chosen = sorted(key for key in subjects if key[0] == kind)
+        figures = []
+        for number, key in enumerate(chosen):
+            summary = summaries.get(key)
+            total = totals.get(key, own.get(key, Decimal(0)))
+            level = levels.level_for(book, kind, period.kind, total, key in vetoed)
+            figures.append(rankings.Standing(key[1], level, total, reached.get(key),
+                                             summary.vetoes if summary else ()))
+            if number % 500 == 499:
+                eventlet.sleep(0)
+        ranked = rankings.ranking(figures)
+        levels_count = Counter()
+        for entry in ranked:
+            standing = entry.standing
+            key = (kind, standing.subject_id)
+            summary = summaries.get(key)
+            row = rows.get(key) or {}
+            model = None
+            if spec.model_star is not None and spec.model_star.period == period.kind:
+                verdict = levels.model_star(book, kind, standing.level, summary)
+                model = (verdict.awarded, list(verdict.unmet))
+                model_stars[kind] += verdict.awarded
+            results.append({
+                "period": period_key, "subject_kind": kind, "subject_id": standing.subject_id,
+                "branch_id": row.get("branch_id") if kind == "member" else None,
+                "township_id": row.get("township_id") if kind != "committee" else standing.subject_id,
+                "own_score": own.get(key, Decimal(0)), "score": standing.score,
+                "level": standing.level, "rank": entry.position, "vetoes": list(standing.vetoes),
+                "items": {code: shown(points) for code, points in (summary.items if summary else {}).items()},
+                "counts": dict(summary.counts) if summary else {},
+                "reached_at": standing.reached_at,
+                "model_star": model[0] if model else None, "model_star_unmet": model[1] if model else None})
+            levels_count[standing.level] += 1
+            if kind == "committee":
+                committees.append({"committee_id": standing.subject_id,
+                                   "score": shown(standing.score),
+                                   "level": standing.level, "rank": entry.position,
+                                   "vetoes": list(standing.vetoes),
+                                   "model_star": model[0] if model else None})
+        counts.append({"subject_kind": kind, "subjects": len(ranked),
+                       "levels": {str(level): levels_count[level] for level in range(6)}})
+
+    session.execute(closings.insert().values(
+        period=period_key, period_kind=period.kind, closed_at=stamp, closed_by=closed_by,
+        rulebook_version=book.version,
+        summary={"counts": counts, "model_stars": dict(model_stars)}))
+    for start in range(0, len(results), 500):
+        session.execute(closed.insert(), results[start:start + 500])
+        eventlet.sleep(0)
+    payload = {"period": period_key, "closed_at": stamp, "closed_by": closed_by,
+               "rulebook_version": book.version, "counts": counts}
+    if period.kind in ("quarter", "year"):
+        payload["committees"] = committees
+    if period.kind == "year":
+        payload["model_stars"] = {kind: model_stars.get(kind, 0) for kind in KINDS}
+    return payload
+
+
+def _inactive(session):
+    subjects = directory.subjects
+    return {(row.kind, row.id): True for row in session.execute(
+        select(subjects.c.kind, subjects.c.id).where(subjects.c.active.is_(False)))}
+
+
+def result_of(session, period_key, subject_kind, subject_id) -> dict | None:
+    row = session.execute(select(closed).where(
+        closed.c.period == period_key, closed.c.subject_kind == subject_kind,
+        closed.c.subject_id == subject_id)).first()
+    return dict(row._mapping) if row else None
+
+
+def closing_of(session, period_key) -> dict | None:
+    row = session.execute(select(closings).where(closings.c.period == period_key)).first()
+    return dict(row._mapping) if row else None

@@ -1,0 +1,169 @@
+"""The stars service (创星晋级): scores, star levels, rankings, period closings, consequences.
+
+Thin on purpose: rules live in the pure modules (``rulebook``, ``scoring``, ``levels``,
+``rankings``, ``consequences``, ``periods``), database work in ``ledger``, ``standings``,
+``directory``, ``closings``, what an event does in ``pipeline`` and RPC answers in ``reports``.
+"""
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
+
+from services.stars import books, closings, pipeline, reports, standings
+from services.stars.models import Base
+from shared.bus.store import Store
+from shared.bus.subscribe import subscribe, subscribe_dynamic
+from shared.service import ServiceBase
+
+
+class Rulebooks(DependencyProvider):
+    """The rulebooks of ``stars.rulebook_dir`` (loaded at start-up; ``rescore`` re-reads them)."""
+
+    def setup(self):
+        self.config = self.container.config
+        self.settings = books.settings(self.config)
+        self.books = books.load(self.config)
+
+    def reload(self):
+        self.books = books.load(self.config, fresh=True)
+        return self.books
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+
+class StarsService(ServiceBase):
+    name = "stars"
+    publishes = ("score_changed", "star_level_changed", "ranking_changed", "month_closed",
+                 "quarter_closed", "year_closed")
+    store = Store(Base.metadata)
+    rulebooks = Rulebooks()
+
+    # -- events ----------------------------------------------------------------------------------
+    @subscribe_dynamic(bindings_from=books.bindings)
+    def on_scored_event(self, event):
+        with self.store.handling(event) as session:
+            pipeline.scored_event(session, self.rulebooks, event)
+
+    @subscribe("members", "member_registered")
+    def on_member_registered(self, event):
+        with self.store.handling(event) as session:
+            pipeline.member_placed(session, self.rulebooks, event)
+
+    @subscribe("members", "member_transferred")
+    def on_member_transferred(self, event):
+        with self.store.handling(event) as session:
+            pipeline.member_placed(session, self.rulebooks, event)
+
+    @subscribe("members", "member_left")
+    def on_member_left(self, event):
+        with self.store.handling(event) as session:
+            pipeline.member_placed(session, self.rulebooks, event, active=False)
+
+    @subscribe("members", "org_unit_created")
+    def on_org_unit_created(self, event):
+        with self.store.handling(event) as session:
+            pipeline.unit_changed(session, self.rulebooks, event)
+
+    @subscribe("members", "org_unit_changed")
+    def on_org_unit_changed(self, event):
+        with self.store.handling(event) as session:
+            pipeline.unit_changed(session, self.rulebooks, event)
+
+    # -- reads -----------------------------------------------------------------------------------
+    @rpc
+    def score(self, subject_kind, subject_id, period):
+        kind, subject_id, key = self._subject(subject_kind, subject_id, period)
+        with self.store.reading() as session:
+            return reports.score(session, kind, subject_id, key)
+
+    @rpc
+    def explain(self, subject_kind, subject_id, period, limit=500):
+        kind, subject_id, key = self._subject(subject_kind, subject_id, period)
+        limit = reports.count(limit, "limit", 5000)
+        with self.store.reading() as session:
+            return reports.explain(session, self.rulebooks.books, kind, subject_id, key, limit)
+
+    @rpc
+    def rank_of(self, subject_kind, subject_id, period, scope_kind=None):
+        kind, subject_id, key = self._subject(subject_kind, subject_id, period)
+        with self.store.reading() as session:
+            return reports.rank_of(session, kind, subject_id, key, scope_kind)
+
+    @rpc
+    def top(self, subject_kind, scope_kind, scope_id, period, n=10):
+        kind = reports.subject_kind(subject_kind)
+        scope_kind, scope_id = reports.scope(kind, scope_kind, scope_id)
+        key, n = reports.period(period), reports.count(n)
+        with self.store.reading() as session:
+            return reports.top(session, kind, scope_kind, scope_id, key, n)
+
+    @rpc
+    def distribution(self, subject_kind, period):
+        kind, key = reports.subject_kind(subject_kind), reports.period(period)
+        with self.store.reading() as session:
+            return reports.distribution(session, kind, key)
+
+    # -- closings --------------------------------------------------------------------------------
+    @rpc
+    def close_month(self, period, closed_by=None, early=False):
+        return self._close(reports.period(period, kinds=("month",)), "month_closed", closed_by, early)
+
+    @rpc
+    def close_quarter(self, period, closed_by=None, early=False):
+        return self._close(reports.period(period, kinds=("quarter",)), "quarter_closed", closed_by, early)
+
+    @rpc
+    def close_year(self, year, closed_by=None, early=False):
+        return self._close(reports.year(year), "year_closed", closed_by, early)
+
+    def _close(self, key, event_type, closed_by, early):
+        early = reports.flag(early, "early")
+        if closed_by is not None:
+            closed_by = reports.words(closed_by, "closed_by")
+        with self.store.transaction() as session:
+            standings.lock_everything(session)
+            payload = closings.close(session, self.rulebooks.books, key, closed_by,
+                                     standings.now(), early=early)
+            session.publish(event_type, payload)
+        return reports.plain(payload)
+
+    # -- consequences ----------------------------------------------------------------------------
+    @rpc
+    def award_priority(self, period):
+        key = reports.period(period, kinds=("quarter", "year"))
+        with self.store.reading() as session:
+            return reports.award_priority(session, self.rulebooks.books, key)
+
+    @rpc
+    def unqualified_review(self, period):
+        key = reports.period(period, kinds=("quarter", "year"))
+        with self.store.reading() as session:
+            return reports.unqualified_review(session, self.rulebooks.books, key)
+
+    @rpc
+    def subsidy_report(self, period, cadres=None):
+        key = reports.period(period, kinds=("quarter", "year"))
+        with self.store.reading() as session:
+            return reports.subsidy_report(session, self.rulebooks.books, key, cadres)
+
+    # -- re-scoring ------------------------------------------------------------------------------
+    @rpc
+    def rescore(self, period, reason, operator):
+        key = reports.period(period)
+        reason, operator = reports.words(reason, "reason"), reports.words(operator, "operator")
+        with self.store.transaction() as session:
+            standings.lock_everything(session)
+            summary, results = reports.rescore(session, self.rulebooks, key, reason, operator,
+                                               standings.now())
+            for day, result in results:
+                for change in result.changes:
+                    session.publish("score_changed", standings.score_changed_payload(
+                        change, day, "rescored"))
+                    moved = standings.level_changed_payload(change)
+                    if moved:
+                        session.publish("star_level_changed", moved)
+        return reports.plain(summary)
+
+    @staticmethod
+    def _subject(subject_kind, subject_id, period):
+        return (reports.subject_kind(subject_kind), reports.positive_id(subject_id, "subject_id"),
+                reports.period(period))
