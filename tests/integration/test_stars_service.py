@@ -457,7 +457,7 @@ def test_the_demo_county_gives_a_plausible_distribution(system, amqp_uri):
         wait_for(relayed, timeout=20, interval=0.2, message="demo events relayed")
     # ... and the stars service scores them
     with services_running(config, StarsService), rpc_client(config) as cluster:
-        wait_for(lambda: count_rows(config, ScoredEvent) == summary["activities"], timeout=40,
+        wait_for(lambda: count_rows(config, ScoredEvent) == summary["activities"], timeout=120,
                  interval=0.25, message=f"{summary['activities']} activities scored")
         wait_for(lambda: all(broker.queue_depth(amqp_uri, q) == 0 for q in (
             DYNAMIC_QUEUE, topology.consumer_queue_name("members", "member_registered", "stars",
