@@ -111,8 +111,6 @@ def consume_and_handle(amqp, url, count):
     wait_for(lambda: broker.queue_depth(amqp, queue) >= count, timeout=60)
     started = time.perf_counter()
     with services_running(config, bus_app.TallyService):
-        with db.database(url).reading() as session:
-            pass
         def handled():
             with db.database(url).reading() as session:
                 return bus_app.tally_counts(session)["rows"] >= count

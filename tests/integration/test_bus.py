@@ -1,5 +1,4 @@
 """The bus against the real RabbitMQ, on PostgreSQL and on SQLite."""
-import json
 import time
 
 import pytest
@@ -8,7 +7,7 @@ from nameko.exceptions import RemoteError
 from sqlalchemy import select
 
 from shared import db
-from shared.bus import deadletters, retry, topology
+from shared.bus import deadletters, topology
 from shared.bus.outbox import BusSession, Relay
 from shared.bus.publisher import ConfirmingPublisher
 from shared.bus.rpc import rpc_client

@@ -303,7 +303,7 @@ def test_an_xlsx_sheet_imports_through_rpc(members):
 
     rpc, spy, database = members
     _, _, village = county(rpc)
-    member = rpc.register_member(person(village["id"], number=41))
+    rpc.register_member(person(village["id"], number=41))
     sheet = Workbook()
     rows = sheet.active
     rows.append(["resident_id", "kind", "occurred_on", "households", "amount"])
