@@ -48,11 +48,15 @@ class ConfirmingPublisher:
             channel.events["basic_nack"].add(self._on_nack)
             self._connection = connection
             self._producer = Producer(channel, on_return=self._on_return)
-            self._sent = 0
-            self._ack_floor = 0
-            self._acked, self._nacked, self._returned = set(), set(), set()
-            self._declared = set()
+            self._reset_tracking()
         return self._producer
+
+    def _reset_tracking(self):
+        """Delivery tags restart at 1 on every new confirm-mode channel."""
+        self._sent = 0
+        self._ack_floor = 0
+        self._acked, self._nacked, self._returned = set(), set(), set()
+        self._declared = set()
 
     def _on_ack(self, delivery_tag, multiple=False):
         if multiple:
@@ -61,8 +65,9 @@ class ConfirmingPublisher:
             self._acked.add(delivery_tag)
 
     def _on_nack(self, delivery_tag, multiple=False, requeue=False):
+        """A multiple nack covers only the tags not confirmed yet, not those already acked."""
         first = self._ack_floor + 1 if multiple else delivery_tag
-        self._nacked.update(range(first, delivery_tag + 1))
+        self._nacked.update(tag for tag in range(first, delivery_tag + 1) if tag not in self._acked)
         if multiple:
             self._ack_floor = max(self._ack_floor, delivery_tag)
 

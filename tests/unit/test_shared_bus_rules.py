@@ -89,3 +89,28 @@ def test_a_dynamic_subscription_is_one_queue_bound_to_every_listed_event():
     queue = next(q for q in plan.queues if q.name == "evt-dynamic--stars.on_scored")
     assert {(b.exchange.name, b.routing_key) for b in queue.bindings} == {
         ("members.events", "activity_recorded"), ("tickets.events", "ticket_resolved")}
+
+
+def _tracking_publisher():
+    from shared.bus.publisher import ConfirmingPublisher
+    publisher = ConfirmingPublisher("amqp://unused")
+    publisher._reset_tracking()
+    return publisher
+
+
+def test_a_multiple_nack_spares_the_tags_already_acked():
+    publisher = _tracking_publisher()
+    for tag in (1, 2, 3):
+        publisher._on_ack(tag)
+    publisher._on_nack(4, multiple=True)
+    assert publisher._nacked == {4}
+    assert all(publisher._settled(tag) for tag in (1, 2, 3, 4))
+
+
+def test_a_multiple_nack_covers_every_unconfirmed_tag_and_a_multiple_ack_settles_the_rest():
+    publisher = _tracking_publisher()
+    publisher._on_ack(2)
+    publisher._on_nack(3, multiple=True)
+    assert publisher._nacked == {1, 3}
+    publisher._on_ack(5, multiple=True)
+    assert publisher._settled(4) and publisher._settled(5) and 4 not in publisher._nacked
