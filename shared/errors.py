@@ -50,5 +50,18 @@ class Forbidden(JicengError):
     code = "forbidden"
 
 
+def flatten_messages(messages, prefix="") -> dict[str, list[str]]:
+    """marshmallow's nested error messages as ``{"dotted.field": [reasons]}``."""
+    if not isinstance(messages, dict):
+        items = messages if isinstance(messages, (list, tuple)) else [messages]
+        return {prefix or "_schema": [str(m) for m in items]}
+    flat = {}
+    for key, value in messages.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        for field, reasons in flatten_messages(value, name).items():
+            flat.setdefault(field, []).extend(reasons)
+    return flat
+
+
 def field_error(field, reason):
     return InvalidInput({field: [reason]})

@@ -8,7 +8,8 @@ import os
 import socket
 
 from nameko.rpc import rpc
-from sqlalchemy import func, select
+
+from shared.bus import outbox
 
 
 class ServiceBase:
@@ -24,9 +25,7 @@ class ServiceBase:
         if store is not None:
             try:
                 with store.reading() as session:
-                    report["outbox_pending"] = session.execute(
-                        select(func.count()).select_from(store.outbox_table)
-                        .where(store.outbox_table.c.status == "pending")).scalar_one()
+                    report["outbox_pending"] = outbox.pending_count(session, store.outbox_table)
                 report["database"] = "ok"
             except Exception as exc:  # health reports, it does not raise
                 report.update(status="degraded", database=f"{type(exc).__name__}: {exc}")

@@ -10,8 +10,8 @@ from fractions import Fraction
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.members.schemas import Int, Text, flatten
-from shared.errors import Conflict, InvalidInput
+from services.members.schemas import Int, Text
+from shared.errors import Conflict, InvalidInput, flatten_messages
 
 STAGES = ("applicant", "activist", "development_target", "probationary", "full")
 STEPS = ("application", "recommendation", "training_record", "target_selection", "public_notice",
@@ -227,7 +227,7 @@ def _load_data(step, data):
     try:
         loaded = DATA_SCHEMAS[step]().load(data)
     except ValidationError as error:
-        raise InvalidInput(flatten(error.messages, "data")) from None
+        raise InvalidInput(flatten_messages(error.messages, "data")) from None
     return loaded
 
 

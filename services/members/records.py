@@ -327,7 +327,7 @@ def step_history(session, candidate_id) -> list[dict]:
              "stage_after": r.stage_after, "result": r.result} for r in rows]
 
 
-def candidate_dict(session, candidate: Candidate, cfg) -> dict:
+def candidate_dict(session, candidate: Candidate) -> dict:
     steps = step_history(session, candidate.id)
     return {"id": candidate.id, "branch_id": candidate.branch_id, "name": candidate.name,
             "stage": candidate.stage, "member_id": candidate.member_id,

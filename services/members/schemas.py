@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from services.members import resident_id as rid
 from shared.contracts.members import ACTIVITY_KINDS, LEAVE_REASONS, MEMBER_STATUSES, ORG_KINDS
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, flatten_messages
 
 today = date.today
 ACTIVITY_MAX_AGE_DAYS = 366
@@ -48,18 +48,7 @@ def load(schema_cls, data, partial=False) -> dict:
     try:
         return schema_cls().load(data, partial=partial)
     except ValidationError as error:
-        raise InvalidInput(flatten(error.messages)) from None
-
-
-def flatten(messages, prefix="") -> dict[str, list[str]]:
-    if not isinstance(messages, dict):
-        return {prefix or "_schema": [str(m) for m in (messages if isinstance(messages, list) else [messages])]}
-    flat = {}
-    for key, value in messages.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
-        for field, reasons in flatten(value, name).items():
-            flat.setdefault(field, []).extend(reasons)
-    return flat
+        raise InvalidInput(flatten_messages(error.messages)) from None
 
 
 def adult_from(born: date) -> date:

@@ -272,7 +272,7 @@ class MembersService(ServiceBase):
             session.flush()
             records.record_step(session, candidate, "application", step["on"], step["by"],
                                 step["data"], self.rules["development"], self._profile)
-            return records.candidate_dict(session, candidate, self.rules["development"])
+            return records.candidate_dict(session, candidate)
 
     @staticmethod
     def _profile(payload, join_date=None):
@@ -300,7 +300,7 @@ class MembersService(ServiceBase):
             candidate = session.get(Candidate, _require_id(candidate_id, "candidate_id"))
             if candidate is None:
                 raise NotFound(f"candidate {candidate_id} does not exist")
-            return records.candidate_dict(session, candidate, self.rules["development"])
+            return records.candidate_dict(session, candidate)
 
     @rpc
     def list_overdue_development(self, today=None):

@@ -12,8 +12,8 @@ from marshmallow import ValidationError
 from openpyxl import load_workbook
 
 from services.members import resident_id as rid
-from services.members.schemas import KIND_SPECIFIC, ActivityInput, flatten
-from shared.errors import InvalidInput
+from services.members.schemas import KIND_SPECIFIC, ActivityInput
+from shared.errors import InvalidInput, flatten_messages
 
 MAX_ROWS = 5000
 MEMBER_COLUMNS = ("resident_id", "member_id")
@@ -171,7 +171,7 @@ def validate_rows(rows: list[dict], resolve_member) -> list[dict]:
         try:
             activity = ActivityInput().load(row)
         except ValidationError as error:
-            for field, reasons in flatten(error.messages).items():
+            for field, reasons in flatten_messages(error.messages).items():
                 if field == "member_id" and ("resident_id" in problems or "member_id" in problems):
                     continue
                 problems.setdefault(field, []).extend(reasons)

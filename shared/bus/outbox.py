@@ -12,7 +12,7 @@ import logging
 import threading
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shared.bus import topology
@@ -57,6 +57,11 @@ def outbox_rows(data_source_envelopes):
     return [dict(event_id=e.id, source=e.source, type=e.type,
                  body=json.dumps(e.to_wire(), ensure_ascii=False), created_at=now(),
                  status=PENDING, attempts=0) for e in data_source_envelopes]
+
+
+def pending_count(session, outbox_table) -> int:
+    return session.execute(select(func.count()).select_from(outbox_table)
+                           .where(outbox_table.c.status == PENDING)).scalar_one()
 
 
 class Relay:
@@ -144,12 +149,6 @@ class Relay:
                 break
             total += settled
         return total
-
-    def pending_count(self) -> int:
-        from sqlalchemy import func
-        with self.database.reading() as session:
-            return session.execute(select(func.count()).select_from(self.table)
-                                   .where(self.table.c.status == PENDING)).scalar_one()
 
     def run(self, stopping: threading.Event, poll_seconds: float):
         """Loop until ``stopping`` is set: drain, then sleep until woken or ``poll_seconds``."""

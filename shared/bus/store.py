@@ -18,7 +18,6 @@
 The provider also runs the outbox relay for the service (woken on every commit, polling as a
 fallback) and, at setup, declares the whole bus topology of every installed service.
 """
-import logging
 import threading
 from contextlib import contextmanager
 
@@ -31,9 +30,6 @@ from shared.bus import inbox, topology
 from shared.bus.outbox import BusSession, Relay
 from shared.bus.subscribe import BusPublisher
 from shared.bus.tables import add_bus_tables
-
-log = logging.getLogger(__name__)
-
 
 class StoreHandle:
     """What a worker gets: transactions bound to the service's outbox and the worker's context."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from marshmallow import EXCLUDE, Schema, ValidationError
 
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, flatten_messages
 
 TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 
@@ -44,7 +44,7 @@ class Contract:
         try:
             return self.instance.load(data or {}, partial=partial)
         except ValidationError as exc:
-            raise InvalidInput(_flatten(exc.messages)) from None
+            raise InvalidInput(flatten_messages(exc.messages)) from None
 
     def to_wire(self, data):
         """Validate and dump to plain JSON types, as published."""
@@ -103,17 +103,3 @@ def load_all(force=False):
     from importlib.metadata import entry_points
     for entry in entry_points(group="jiceng.contracts"):
         entry.load()
-
-
-def _flatten(messages, prefix=""):
-    flat = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(value, dict):
-                flat.update(_flatten(value, name))
-            else:
-                flat[name] = list(value) if isinstance(value, (list, tuple)) else [str(value)]
-    else:
-        flat[prefix or "_schema"] = list(messages)
-    return flat

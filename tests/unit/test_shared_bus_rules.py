@@ -114,3 +114,9 @@ def test_a_multiple_nack_covers_every_unconfirmed_tag_and_a_multiple_ack_settles
     assert publisher._nacked == {1, 3}
     publisher._on_ack(5, multiple=True)
     assert publisher._settled(4) and publisher._settled(5) and 4 not in publisher._nacked
+
+
+def test_flatten_nested_messages():
+    from shared.errors import flatten_messages
+    assert flatten_messages({"a": {"b": ["x"], 0: {"c": ["y"]}}, "_schema": ["z"]}) == {
+        "a.b": ["x"], "a.0.c": ["y"], "_schema": ["z"]}

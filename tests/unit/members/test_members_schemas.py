@@ -270,10 +270,5 @@ def test_step_input():
     assert set(refused(StepInput, {"step": "vote", "on": "2025-06-16", "by": ""})) == {"on", "by"}
 
 
-def test_flatten_nested_messages():
-    assert schemas.flatten({"a": {"b": ["x"], 0: {"c": ["y"]}}, "_schema": ["z"]}) == {
-        "a.b": ["x"], "a.0.c": ["y"], "_schema": ["z"]}
-
-
 def test_load_refuses_non_object():
     assert refused(OrgUnitInput, ["not", "a", "dict"]) == {"_schema": ["Invalid input type."]}
