@@ -3,7 +3,8 @@ same run on the same broker (so the ratios mean something on a noisy shared mach
 
 Baselines: raw kombu publishing with per-message confirms / without confirms, and raw kombu
 consuming with acks. Measured: the confirming publisher in batches, the outbox relay on PostgreSQL
-and SQLite, consume-and-handle through ``@subscribe`` with the inbox, and RPC round trips.
+and SQLite, consume-and-handle through ``@subscribe`` and through ``@subscribe_batch`` (one queue,
+and 4 partitions in one process) with the inbox, and RPC round trips.
 """
 import warnings
 
@@ -19,6 +20,7 @@ import time  # noqa: E402
 import uuid  # noqa: E402
 
 from kombu import Connection, Exchange, Producer, Queue  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from shared import db  # noqa: E402
 from shared.bus.outbox import BusSession, Relay  # noqa: E402
@@ -27,7 +29,7 @@ from shared.bus.rpc import rpc_client  # noqa: E402
 from shared.bus.store import declare_all  # noqa: E402
 
 sys.path.insert(0, os.getcwd())
-from tests.support import broker, bus_app  # noqa: E402
+from tests.support import batch_app, broker, bus_app  # noqa: E402
 from tests.support.fixtures import make_config  # noqa: E402
 from tests.support.running import services_running, wait_for  # noqa: E402
 
@@ -119,6 +121,36 @@ def consume_and_handle(amqp, url, count):
     return rate(count, elapsed)
 
 
+def batch_consume_and_handle(amqp, count, partitions):
+    """``counter`` (``tests.support.batch_app``): a bulk inbox claim and a bulk insert per batch."""
+    urls = {"pulse": broker.create_pg_database("jiceng_bench"),
+            "counter": broker.create_pg_database("jiceng_bench")}
+    batch_app.register()
+    try:
+        config = make_config(amqp, urls)
+        config["counter"] = {"partitions": partitions}
+        batch_app.create_tables(config)
+        declare_all(config)
+        batch_app.publish_pulses(config, [{"seq": i, "township_id": i % 10 + 1}
+                                          for i in range(count)])
+        counter = db.database(urls["counter"])
+
+        def handled():
+            with counter.reading() as session:
+                return session.execute(select(func.count()).select_from(
+                    batch_app.counter_rows)).scalar_one() >= count
+
+        started = time.perf_counter()
+        with services_running(config, batch_app.CounterService):
+            wait_for(handled, timeout=300, interval=0.02)
+            elapsed = time.perf_counter() - started
+        return rate(count, elapsed)
+    finally:
+        batch_app.unregister()
+        for url in urls.values():
+            broker.drop_pg_database(url)
+
+
 def rpc_latency(amqp, url, calls):
     config = make_config(amqp, {"probe": url, "tally": url})
     with services_running(config, bus_app.TallyService):
@@ -179,9 +211,14 @@ def main():
             broker.drop_pg_database(pg)
 
     handled, (p50, p99) = with_vhost(consume_bench)
+    batched = with_vhost(batch_consume_and_handle, n(20000), 1)
+    partitioned = with_vhost(batch_consume_and_handle, n(20000), 4)
     print(f"{'baseline: kombu consume with acks':<44}{base_consume:>10.0f}{1:>9.2f}x")
-    print(f"{'@subscribe + inbox + PostgreSQL write':<44}{handled:>10.0f}{handled / base_consume:>9.2f}x"
-          "   kombu consume (includes service start-up)")
+    for name, value in (("@subscribe + inbox + PostgreSQL write", handled),
+                        ("@subscribe_batch + inbox + PostgreSQL write", batched),
+                        ("  the same, 4 partitions in one process", partitioned)):
+        print(f"{name:<44}{value:>10.0f}{value / base_consume:>9.2f}x"
+              "   kombu consume (includes service start-up)")
     print(f"\nRPC round trip (health, PostgreSQL): p50 {p50:.2f} ms, p99 {p99:.2f} ms")
 
 

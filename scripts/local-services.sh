@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Start the local servers the tests use (RabbitMQ with management, PostgreSQL, Redis) when they
-# are not running, and install the Debian tools the tests call. Idempotent; needs root.
+# Start the local servers the tests use (RabbitMQ with management and the consistent-hash exchange,
+# PostgreSQL, Redis) when they are not running, and install the Debian tools the tests call.
+# Idempotent; needs root.
 set -euo pipefail
 
 say() { echo "[local-services] $*"; }
@@ -35,6 +36,10 @@ if ! port_open 15672; then
   say "enabling the RabbitMQ management plugin"
   rabbitmq-plugins enable rabbitmq_management >/dev/null
   wait_port 15672
+fi
+if ! rabbitmq-plugins -q is_enabled rabbitmq_consistent_hash_exchange >/dev/null 2>&1; then
+  say "enabling the RabbitMQ consistent-hash exchange plugin (partitioned batch subscriptions)"
+  rabbitmq-plugins enable rabbitmq_consistent_hash_exchange >/dev/null
 fi
 if ! port_open 5432; then
   say "starting PostgreSQL"

@@ -6,7 +6,8 @@
     jiceng migrate [NAME...]       bring databases to the newest migration
     jiceng topology                declare exchanges and queues of every installed service
     jiceng health                  call every service's health RPC
-    jiceng dlq list|replay QUEUE   inspect or replay a dead-letter queue
+    jiceng dlq list|replay QUEUE   inspect or replay a dead-letter queue (a partitioned
+                                   subscription's name: the dead letters of all its partitions)
     jiceng prune [--keep-days N]   delete settled outbox rows and inbox claims older than N days
 """
 import warnings
@@ -203,14 +204,26 @@ def _stop_children(children):
             proc.kill()
 
 
+def dlq_queues(config, queue) -> list[str]:
+    """The consumer queues ``queue`` names: a partitioned subscription's name (its hash exchange)
+    stands for all its partition queues."""
+    from shared import plugins
+    _, subscriptions = plugins.bus_participants(config)
+    for spec in subscriptions:
+        if spec.queue_name == queue and spec.partitions > 1:
+            return spec.queue_names
+    return [queue]
+
+
 def cmd_dlq(args, config):
     from shared.bus import deadletters
-    if args.action == "list":
-        for item in deadletters.peek(config["AMQP_URI"], args.queue, args.limit):
-            print(json.dumps(item, ensure_ascii=False))
-    else:
-        moved = deadletters.replay(config["AMQP_URI"], args.queue, args.limit)
-        print(f"replayed {moved} message(s) from {args.queue}.dlq into {args.queue}")
+    for queue in dlq_queues(config, args.queue):
+        if args.action == "list":
+            for item in deadletters.peek(config["AMQP_URI"], queue, args.limit):
+                print(json.dumps({"queue": queue, **item}, ensure_ascii=False))
+        else:
+            moved = deadletters.replay(config["AMQP_URI"], queue, args.limit)
+            print(f"replayed {moved} message(s) from {queue}.dlq into {queue}")
 
 
 def cmd_prune(args, config):
@@ -261,7 +274,8 @@ def parser():
     prune_cmd.add_argument("--config", dest="sub_config")
     dlq = sub.add_parser("dlq")
     dlq.add_argument("action", choices=["list", "replay"])
-    dlq.add_argument("queue", help="the consumer queue, e.g. evt-members-activity_recorded--stars.on_activity")
+    dlq.add_argument("queue", help="the consumer queue, e.g. evt-members-activity_recorded--stars."
+                     "on_activity, or a partitioned subscription (all its .p<i> queues)")
     dlq.add_argument("--limit", type=int, default=100)
     dlq.add_argument("--config", dest="sub_config")
     return p

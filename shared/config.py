@@ -20,6 +20,9 @@ BUS_DEFAULTS = {
     "relay_poll_seconds": 0.5,
     "relay_batch_size": 200,
     "declare_topology": True,
+    "batch_size": 500,                # @subscribe_batch: at most this many events per batch...
+    "batch_wait_ms": 50,              # ...or what arrived this long after a batch's first event
+    "partition_claim_seconds": 2,     # how often a process rebalances the partitions it holds
 }
 
 

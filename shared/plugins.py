@@ -7,11 +7,13 @@ A service package registers its nameko class::
 
 Installing the package is then enough for the runner (``jiceng run``), the topology declaration,
 the contract suite and the gateway to see it. The class declares ``publishes`` (the event types
-whose contracts it owns); what it consumes is read from its ``@subscribe`` methods.
+whose contracts it owns); what it consumes is read from its ``@subscribe``, ``@subscribe_dynamic``
+and ``@subscribe_batch`` methods.
 """
 import inspect
 from importlib.metadata import entry_points
 
+from shared.bus.batch import BatchSubscription
 from shared.bus.subscribe import Subscription
 from shared.bus.topology import SubscriptionSpec
 
@@ -52,11 +54,12 @@ def unregister(name):
 
 
 def subscriptions_of(cls, config=None) -> list[SubscriptionSpec]:
-    """The consumer queues of ``cls``; dynamic ones read their bindings from ``config``."""
+    """The subscriptions of ``cls``; dynamic and batch ones read their bindings (and number of
+    partitions) from ``config``."""
     specs = []
     for method_name, method in inspect.getmembers(cls, inspect.isfunction):
         for entrypoint in getattr(method, "nameko_entrypoints", ()):
-            if isinstance(entrypoint, Subscription):
+            if isinstance(entrypoint, (Subscription, BatchSubscription)):
                 specs.append(entrypoint.spec(cls.name, method_name, config or {}))
     return sorted(specs, key=lambda s: s.queue_name)
 

@@ -6,9 +6,11 @@ Settings (the ``stars:`` section of the running config; every key is optional)::
       rulebook_dir: config/rulebooks     # relative to the repository root, or absolute
       ranking_top_n: 10                  # places listed in ranking_changed when the top moves
       date_fields: [occurred_on, recorded_on]   # payload fields giving the date of the fact
+      partitions: 8                      # township partitions of the event queue
 
-``bindings(config)`` is the ``bindings_from`` of the service's dynamic subscription: every
-``(source, type)`` any rule of any rulebook scores, plus ``members.activity_revoked``. A new event
+``bindings(config)`` is the ``bindings_from`` of the service's batch subscription: every
+``(source, type)`` any rule of any rulebook scores, plus ``members.activity_revoked`` and the
+members' directory events. A new event
 type from a new service therefore earns credit by a rulebook entry alone (after a restart, which
 binds the queue to it). A folder with an invalid rulebook stops the service at start-up with the
 rulebook's own error (``file: key.path: reason``).
@@ -30,6 +32,9 @@ DEFAULTS = {
     # The date of the fact is the first of these payload fields that holds a date; without one it
     # is the China-local date of the envelope's occurred_at.
     "date_fields": ["occurred_on", "recorded_on"],
+    # Scored and directory events are split by township into this many queues, each consumed by
+    # one process at a time; more partitions than processes lets a new process take a share.
+    "partitions": 8,
 }
 _CACHE: dict = {}
 
@@ -58,10 +63,24 @@ def load(config, fresh=False) -> list[Rulebook]:
     return _CACHE[key][1]
 
 
+DIRECTORY = (("members", "member_registered"), ("members", "member_transferred"),
+             ("members", "member_left"), ("members", "org_unit_created"),
+             ("members", "org_unit_changed"))
+
+
 def bindings(config) -> list[tuple[str, str]]:
+    """Every event a rule scores, revocations and the directory events."""
     pairs = {(rule.source, rule.type) for book in load(config) for rule in book.rules}
     pairs.add(REVOKED)
+    pairs.update(DIRECTORY)
     return sorted(pairs)
+
+
+def partitions(config) -> int:
+    number = settings(config)["partitions"]
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 256:
+        raise ValueError("stars.partitions: must be a whole number from 1 to 256")
+    return number
 
 
 def in_force(books, day) -> Rulebook | None:

@@ -23,12 +23,13 @@ from datetime import date
 from decimal import Decimal
 
 import eventlet
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.stars import books as books_module
 from services.stars import directory, ledger, levels, periods, rankings, scoring
-from services.stars.standings import shown
+from services.stars.scoring import shown
 from services.stars.models import ClosedResult, PeriodClosing, StandingRow
+from services.stars.figures import SCOPES_OF
 from shared.errors import Conflict
 
 closings = PeriodClosing.__table__
@@ -106,6 +107,10 @@ def close(session, books, period_key, closed_by, stamp, early=False, today=None)
             if number % 500 == 499:
                 eventlet.sleep(0)
         ranked = rankings.ranking(figures)
+        scoped = {scope: _scope_ranks(figures, {
+            key[1]: (rows.get(key) or {}).get(column) for key in chosen})
+            for scope, column in (("township", "township_id"), ("branch", "branch_id"))
+            if scope in SCOPES_OF[kind]}
         levels_count = Counter()
         for entry in ranked:
             standing = entry.standing
@@ -122,7 +127,10 @@ def close(session, books, period_key, closed_by, stamp, early=False, today=None)
                 "branch_id": row.get("branch_id") if kind == "member" else None,
                 "township_id": row.get("township_id") if kind != "committee" else standing.subject_id,
                 "own_score": own.get(key, Decimal(0)), "score": standing.score,
-                "level": standing.level, "rank": entry.position, "vetoes": list(standing.vetoes),
+                "level": standing.level, "rank": entry.position,
+                "township_rank": scoped.get("township", {}).get(standing.subject_id),
+                "branch_rank": scoped.get("branch", {}).get(standing.subject_id),
+                "vetoes": list(standing.vetoes),
                 "items": {code: shown(points) for code, points in (summary.items if summary else {}).items()},
                 "counts": dict(summary.counts) if summary else {},
                 "reached_at": standing.reached_at,
@@ -153,6 +161,14 @@ def close(session, books, period_key, closed_by, stamp, early=False, today=None)
     return payload
 
 
+def _scope_ranks(standings_, scope_of) -> dict:
+    """subject id -> place within its scope (township or branch)."""
+    return {ranked.subject_id: ranked.position
+            for group in rankings.rankings_by_scope(standings_, {
+                subject_id: scope for subject_id, scope in scope_of.items() if scope is not None
+            }).values() for ranked in group}
+
+
 def _inactive(session):
     subjects = directory.subjects
     return {(row.kind, row.id): True for row in session.execute(
@@ -169,3 +185,43 @@ def result_of(session, period_key, subject_kind, subject_id) -> dict | None:
 def closing_of(session, period_key) -> dict | None:
     row = session.execute(select(closings).where(closings.c.period == period_key)).first()
     return dict(row._mapping) if row else None
+
+
+RANK_COLUMN = {"county": "rank", "township": "township_rank", "branch": "branch_rank"}
+SCOPE_COLUMN = {"township": "township_id", "branch": "branch_id"}
+
+
+def _scope_where(kind, period_key, scope_kind, scope_id):
+    where = [closed.c.period == period_key, closed.c.subject_kind == kind]
+    if scope_kind != "county":
+        where.append(closed.c[SCOPE_COLUMN[scope_kind]] == scope_id)
+    return where
+
+
+def top(session, kind, scope_kind, scope_id, period_key, n) -> list[dict]:
+    """The first ``n`` places of a closed period's scope, read by its rank index."""
+    rank = closed.c[RANK_COLUMN[scope_kind]]
+    rows = session.execute(select(closed.c.subject_id, closed.c.level, closed.c.score, rank)
+                           .where(*_scope_where(kind, period_key, scope_kind, scope_id),
+                                  rank <= n).order_by(rank)).all()
+    found, previous = [], None
+    for row in rows:
+        tied = previous is not None and (previous.level, previous.score) == (row.level, row.score)
+        found.append({"rank": row[3], "subject_id": row.subject_id, "level": row.level,
+                      "score": shown(row.score), "tied_with_previous": tied})
+        previous = row
+    return found
+
+
+def ranks_of(session, result, wanted) -> list[dict]:
+    """A closed result's places in the scopes ``wanted`` (frozen at the close)."""
+    found = []
+    for scope_kind in wanted:
+        scope_id = None if scope_kind == "county" else result[SCOPE_COLUMN[scope_kind]]
+        if scope_kind != "county" and scope_id is None:
+            continue
+        size = session.scalar(select(func.count()).select_from(closed).where(
+            *_scope_where(result["subject_kind"], result["period"], scope_kind, scope_id)))
+        found.append({"scope_kind": scope_kind, "scope_id": scope_id,
+                      "rank": result[RANK_COLUMN[scope_kind]], "size": size})
+    return found

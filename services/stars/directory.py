@@ -52,10 +52,11 @@ _LOOKUP = select(subjects).where(tuple_(subjects.c.kind, subjects.c.id).in_(
 def lookup(session, keys) -> dict[tuple, dict]:
     """Directory rows for ``(kind, id)`` keys, as dicts keyed the same way."""
     keys = sorted(set(keys))
-    if not keys:
-        return {}
-    return {(row.kind, row.id): dict(row._mapping)
-            for row in session.execute(_LOOKUP, {"keys": keys})}
+    found = {}
+    for start in range(0, len(keys), 2000):
+        found.update({(row.kind, row.id): dict(row._mapping)
+                      for row in session.execute(_LOOKUP, {"keys": keys[start:start + 2000]})})
+    return found
 
 
 def get(session, kind, subject_id) -> dict | None:
@@ -67,11 +68,10 @@ def _stub(kind, subject_id, **values):
             "category": None, "unit_kind": None, "active": True, "place_as_of": None, **values}
 
 
-def plan_stubs(session, keys, payload) -> tuple[dict[tuple, dict], list[dict]]:
-    """Read-only: the directory rows of ``keys`` and of the units above a member named in the
-    payload, and the stub rows still missing (placed from the payload when it carries the place,
-    as members' events do; ``place_as_of`` empty, so any directory event overrides them). The
-    caller inserts the stubs (``insert_stubs``) once it holds the matching locks."""
+def stubs_for(known, keys, payload) -> list[dict]:
+    """Directory rows to create for ``keys`` (and the units above a member named in the payload)
+    that ``known`` (a set of keys) lacks: placed from the payload when it carries the place, as
+    members' events do; ``place_as_of`` empty, so any directory event overrides them."""
     branch_id, township_id = _int(payload.get("branch_id")), _int(payload.get("township_id"))
     category = payload.get("category") if isinstance(payload.get("category"), str) else None
     wanted = set(keys)
@@ -79,7 +79,6 @@ def plan_stubs(session, keys, payload) -> tuple[dict[tuple, dict], list[dict]]:
         wanted.add(("branch", branch_id))
     if township_id is not None:
         wanted.add(("committee", township_id))
-    known = lookup(session, wanted)
     stubs = []
     for kind, subject_id in sorted(wanted - set(known)):
         if kind == "member":
@@ -94,7 +93,7 @@ def plan_stubs(session, keys, payload) -> tuple[dict[tuple, dict], list[dict]]:
                                if subject_id == branch_id else None))
         else:
             stubs.append(_stub(kind, subject_id, township_id=subject_id))
-    return known, stubs
+    return stubs
 
 
 def insert_stubs(session, stubs):
@@ -111,27 +110,56 @@ def _int(value):
         return None
 
 
-def place(session, kind, subject_id, values: dict, occurred_at: str, force=False) -> tuple[dict | None, bool]:
-    """Set a subject's place unless a newer event already did (``force``: apply anyway, keeping
-    the newer stamp; for a departure, which is final). Returns (row before or None, applied)."""
-    before = get(session, kind, subject_id)
-    if before is None:
-        row = {"kind": kind, "id": subject_id, "name": None, "branch_id": None, "township_id": None,
-               "category": None, "unit_kind": None, "active": True, **values,
-               "place_as_of": occurred_at}
-        inserted = session.execute(dialect_insert(session, subjects).values(**row)
-                                   .on_conflict_do_nothing()).rowcount
-        if inserted:
-            return None, True
-        before = get(session, kind, subject_id)
-    previous, current = _moment(before["place_as_of"]), _moment(occurred_at)
-    newer_known = previous is not None and current is not None and previous > current
-    if newer_known and not force:
-        return before, False
-    session.execute(update(subjects).where(subjects.c.kind == kind, subjects.c.id == subject_id)
-                    .values(**values, place_as_of=before["place_as_of"] if newer_known
-                            else occurred_at))
-    return before, True
+def place_many(session, placements) -> list[tuple]:
+    """Apply placements ``(kind, id, values, occurred_at, force)`` in order, each unless a newer
+    event already placed the subject (``force``: apply anyway, keeping the newer stamp; for a
+    departure, which is final). Written in two statements. Returns ``(key, row before or None,
+    row after, occurred_at)`` per applied placement."""
+    if not placements:
+        return []
+    state = lookup(session, {(kind, subject_id) for kind, subject_id, *_ in placements})
+    original = {key: dict(row) for key, row in state.items()}
+    applied = []
+    for kind, subject_id, values, occurred_at, force in placements:
+        key = (kind, subject_id)
+        before = state.get(key)
+        if before is None:
+            row = {**_stub(kind, subject_id), **values, "place_as_of": occurred_at}
+        else:
+            previous, current = _moment(before["place_as_of"]), _moment(occurred_at)
+            newer_known = previous is not None and current is not None and previous > current
+            if newer_known and not force:
+                continue
+            row = {**before, **values,
+                   "place_as_of": before["place_as_of"] if newer_known else occurred_at}
+        state[key] = row
+        applied.append((key, before, row, occurred_at))
+    inserted = [state[key] for key in sorted(set(state) - set(original))]
+    changed = [state[key] for key in sorted(original) if state[key] != original[key]]
+    if inserted:
+        session.execute(dialect_insert(session, subjects).on_conflict_do_nothing(), inserted)
+    if changed:
+        session.execute(update(subjects).where(
+            subjects.c.kind == bindparam("k"), subjects.c.id == bindparam("i")).values(
+            **{name: bindparam(f"v_{name}") for name in PLACE_COLUMNS}),
+            [{"k": row["kind"], "i": row["id"], **{f"v_{name}": row[name] for name in PLACE_COLUMNS}}
+             for row in changed])
+    return applied
+
+
+PLACE_COLUMNS = ("name", "branch_id", "township_id", "category", "unit_kind", "active",
+                 "place_as_of")
+
+
+def move_branch_members(session, branch_id, township_id) -> list[tuple]:
+    """A branch moved to another township: its members' rows follow. Returns
+    ``(key, row before, row after)`` per member."""
+    before = [dict(row._mapping) for row in session.execute(select(subjects).where(
+        subjects.c.kind == "member", subjects.c.branch_id == branch_id))]
+    session.execute(update(subjects).where(subjects.c.kind == "member",
+                                           subjects.c.branch_id == branch_id)
+                    .values(township_id=township_id))
+    return [(("member", row["id"]), row, {**row, "township_id": township_id}) for row in before]
 
 
 def unit_values(data) -> tuple[str, dict] | None:

@@ -56,18 +56,21 @@ def loaded_payload(source, type_, payload) -> dict:
         return dict(payload)
 
 
-_REMEMBER: dict = {}
+def remember_events(session, rows) -> set[str]:
+    """Keep events (``scored_events`` rows: event_id, source, type, occurred_on, occurred_at,
+    payload, status); returns the ids that were new (an id kept before is left as it was)."""
+    if not rows:
+        return set()
+    received = now()
+    statement = dialect_insert(session, scored_events).on_conflict_do_nothing() \
+        .returning(scored_events.c.event_id)
+    return set(session.scalars(statement, [{**row, "received_at": received} for row in rows]))
 
 
-def remember_event(session, event, day, status) -> bool:
-    """Keep the event; False when it was already kept (a second consumer path, never a rescoring)."""
-    dialect = session.get_bind().dialect.name
-    if dialect not in _REMEMBER:
-        _REMEMBER[dialect] = dialect_insert(session, scored_events).on_conflict_do_nothing()
-    return bool(session.execute(_REMEMBER[dialect], {
-        "event_id": event.id, "source": event.source, "type": event.type, "occurred_on": day,
-        "occurred_at": event.occurred_at, "payload": wire_payload(event.source, event.type, event.data),
-        "status": status, "received_at": now()}).rowcount)
+def event_row(event, day, status) -> dict:
+    return {"event_id": event.id, "source": event.source, "type": event.type, "occurred_on": day,
+            "occurred_at": event.occurred_at, "status": status,
+            "payload": wire_payload(event.source, event.type, event.data)}
 
 
 def entries_for(rulebook, source, type_, payload, day) -> list[dict]:
@@ -89,20 +92,21 @@ def entries_for(rulebook, source, type_, payload, day) -> list[dict]:
     return entries
 
 
-def append(session, entries, *, event_id, source, type_, recorded_at, run_id=None, months=True):
-    """Insert ledger rows (``compensates_id`` from the entry when present) and, unless ``months``
-    is false (then the caller calls ``add_to_months`` later, under its lock), update item_months."""
+def append(session, entries, *, recorded_at, event_id=None, source=None, type_=None, run_id=None):
+    """Insert ledger rows and add them to ``item_months``, in two statements. Each entry names
+    the event behind it (``source_event_id``, ``source``, ``type``) unless the call gives them
+    for all; ``compensates_id`` is taken from the entry when present."""
     if not entries:
         return
     session.execute(ledger.insert(), [{
         "subject_kind": e["subject_kind"], "subject_id": e["subject_id"], "item": e["item"],
         "points": Decimal(e["points"]), "count": int(e.get("count", 1)),
-        "source_event_id": event_id, "source": source, "event_type": type_,
+        "source_event_id": event_id or e["source_event_id"], "source": source or e["source"],
+        "event_type": type_ or e["type"],
         "rule_id": e["rule_id"], "rule_version": e["rule_version"],
         "occurred_on": periods.as_date(e["occurred_on"]), "recorded_at": recorded_at,
         "compensates_id": e.get("compensates_id"), "run_id": run_id} for e in entries])
-    if months:
-        add_to_months(session, entries)
+    add_to_months(session, entries)
 
 
 def add_to_months(session, entries):
@@ -139,7 +143,7 @@ def _row_entry(row) -> dict:
     return {"id": row.id, "subject_kind": row.subject_kind, "subject_id": row.subject_id,
             "item": row.item, "points": row.points, "count": row.count, "rule_id": row.rule_id,
             "rule_version": row.rule_version, "source": row.source, "type": row.event_type,
-            "occurred_on": row.occurred_on}
+            "occurred_on": row.occurred_on, "source_event_id": row.source_event_id}
 
 
 def live_rows(session, event_id) -> list[dict]:
@@ -160,22 +164,48 @@ def compensations_for(rows) -> list[dict]:
     return result
 
 
-def revocation(session, event, revoked_event_id, reason, closed_years) -> list[dict]:
-    """Record a revocation; return the compensating entries of the revoked event's live rows,
-    for the caller to ``append`` (none when the event is unknown yet, already revoked, or dated
-    in an archived year)."""
-    session.execute(dialect_insert(session, revocations).values(
-        revoked_event_id=revoked_event_id, revoking_event_id=event.id, reason=reason,
-        received_at=now()).on_conflict_do_nothing())
-    original = session.execute(select(scored_events.c.status, scored_events.c.occurred_on).where(
-        scored_events.c.event_id == revoked_event_id)).first()
-    if original is None or original.status != SCORED:
+def record_revocations(session, revocation_events):
+    """Remember revoked event ids (also when the revocation comes before the event)."""
+    if not revocation_events:
+        return
+    received = now()
+    session.execute(dialect_insert(session, revocations).on_conflict_do_nothing(), [
+        {"revoked_event_id": e.data["revoked_event_id"], "revoking_event_id": e.id,
+         "reason": e.data.get("reason"), "received_at": received} for e in revocation_events])
+
+
+def revoked_among(session, event_ids) -> set[str]:
+    """The ids among ``event_ids`` that a revocation named."""
+    if not event_ids:
+        return set()
+    return set(session.scalars(select(revocations.c.revoked_event_id).where(
+        revocations.c.revoked_event_id.in_(sorted(event_ids)))))
+
+
+def stored_status(session, event_ids) -> dict[str, tuple]:
+    """``event id -> (status, occurred_on)`` of kept events."""
+    if not event_ids:
+        return {}
+    return {row.event_id: (row.status, row.occurred_on) for row in session.execute(
+        select(scored_events.c.event_id, scored_events.c.status, scored_events.c.occurred_on)
+        .where(scored_events.c.event_id.in_(sorted(event_ids))))}
+
+
+def mark_revoked(session, event_ids):
+    if event_ids:
+        session.execute(update(scored_events).where(scored_events.c.event_id.in_(sorted(event_ids)))
+                        .values(status=REVOKED))
+
+
+def live_rows_of(session, event_ids) -> list[dict]:
+    """``live_rows`` of several events in one query, in ledger order."""
+    if not event_ids:
         return []
-    if periods.year_key(original.occurred_on) in closed_years:
-        return []
-    session.execute(update(scored_events).where(scored_events.c.event_id == revoked_event_id)
-                    .values(status=REVOKED))
-    return compensations_for(live_rows(session, revoked_event_id))
+    later = aliased(ledger)
+    rows = session.execute(select(ledger).where(
+        ledger.c.source_event_id.in_(sorted(event_ids)), ledger.c.compensates_id.is_(None),
+        ~exists().where(later.c.compensates_id == ledger.c.id)).order_by(ledger.c.id))
+    return [_row_entry(row) for row in rows]
 
 
 _MONTH_ROWS = select(item_months).where(

@@ -17,12 +17,12 @@ period (vetoes applied) is >= ``min_level``. No children: the aggregate is 0. Wh
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Collection, Iterable, Mapping
 
 from services.stars.rulebook import Rulebook
-from services.stars.scoring import Summary, round_to
+from services.stars.scoring import Summary, round_to, shown
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
@@ -39,42 +39,46 @@ def level_for(rulebook: Rulebook, subject_kind: str, period_kind: str, score, ve
     return sum(1 for minimum in thresholds if score >= minimum)
 
 
-def rollup(rulebook: Rulebook, subject_kind: str, period_kind: str, own_score,
-           child_scores: Mapping[object, Decimal], child_vetoed: Collection = ()) -> Decimal:
-    """Total score of a branch or committee: ``own_score`` plus the weighted aggregate of its
-    children's scores (``child_scores``: child id -> score for the same period; ``child_vetoed``:
-    ids of children vetoed in the period, used by ``share_at_least``). A subject without a
-    ``rollup`` in the rulebook just keeps ``own_score``."""
-    spec = rulebook.subject(subject_kind).rollup
-    if spec is None or not child_scores:
-        return Decimal(own_score)
-    scores = {child: Decimal(score) for child, score in child_scores.items()}
+@dataclass(frozen=True)
+class Children:
+    """What a roll-up needs of a subject's children for one period: how many there are, the sum
+    of their scores and how many stand at each level (vetoes applied; only ``share_at_least``
+    reads it). Built from scores with ``children_of`` or from a database's aggregates."""
+
+    count: int = 0
+    score_sum: Decimal = ZERO
+    at_level: Mapping[int, int] = field(default_factory=dict)
+
+
+NO_CHILDREN = Children()
+
+
+def children_of(rulebook: Rulebook, child_kind: str, period_kind: str,
+                scores: Mapping[object, Decimal], vetoed: Collection = ()) -> Children:
+    """``Children`` of child id -> score for one period (``vetoed``: ids vetoed in the period)."""
     at_level: dict[int, int] = {}
-    if spec.aggregate == "share_at_least":
-        for child, score in scores.items():
-            level = level_for(rulebook, spec.child_kind, period_kind, score, child in child_vetoed)
-            at_level[level] = at_level.get(level, 0) + 1
-    return rollup_from_totals(rulebook, subject_kind, period_kind, own_score, len(scores),
-                              sum(scores.values(), ZERO), at_level)
+    for child, score in scores.items():
+        level = level_for(rulebook, child_kind, period_kind, score, child in vetoed)
+        at_level[level] = at_level.get(level, 0) + 1
+    return Children(len(scores), sum((Decimal(s) for s in scores.values()), ZERO), at_level)
 
 
-def rollup_from_totals(rulebook: Rulebook, subject_kind: str, period_kind: str, own_score,
-                       children: int, score_sum, at_level: Mapping[int, int]) -> Decimal:
-    """``rollup`` from aggregates of the children, for callers that aggregate in a database:
-    ``children`` (how many), ``score_sum`` (sum of their scores for the period) and ``at_level``
-    (level -> how many children stand at it for the period, vetoes applied; only
-    ``share_at_least`` reads it). No children: the aggregate is 0 and ``own_score`` is kept."""
+def rollup(rulebook: Rulebook, subject_kind: str, period_kind: str, own_score,
+           children: Children) -> Decimal:
+    """Total score of a branch or committee: ``own_score`` plus the weighted aggregate of its
+    children. A subject without a ``rollup`` in the rulebook, or without children, keeps
+    ``own_score``."""
     own = Decimal(own_score)
     spec = rulebook.subject(subject_kind).rollup
-    if spec is None or not children:
+    if spec is None or not children.count:
         return own
     if spec.aggregate == "sum":
-        aggregate = Decimal(score_sum)
+        aggregate = Decimal(children.score_sum)
     elif spec.aggregate == "mean":
-        aggregate = Decimal(score_sum) / children
+        aggregate = Decimal(children.score_sum) / children.count
     else:
-        reached = sum(count for level, count in at_level.items() if level >= spec.min_level)
-        aggregate = Decimal(reached) / children
+        reached = sum(n for level, n in children.at_level.items() if level >= spec.min_level)
+        aggregate = Decimal(reached) / children.count
     return own + round_to(spec.weight(period_kind) * aggregate, CENT, "half_up")
 
 
@@ -96,16 +100,18 @@ def rollup_tree(rulebook: Rulebook, period_kind: str, own_scores: Mapping[tuple,
     branch_ids = set(members_of) | {b for branches in branches_of.values() for b in branches} \
         | {key[1] for key in own_scores if key[0] == "branch"}
     for branch_id in branch_ids:
-        children = {m: totals[("member", m)] for m in members_of.get(branch_id, ())}
-        totals[("branch", branch_id)] = rollup(
-            rulebook, "branch", period_kind, own("branch", branch_id), children,
-            {m for m in children if ("member", m) in vetoed})
+        scores = {m: totals[("member", m)] for m in members_of.get(branch_id, ())}
+        children = children_of(rulebook, "member", period_kind, scores,
+                               {m for m in scores if ("member", m) in vetoed})
+        totals[("branch", branch_id)] = rollup(rulebook, "branch", period_kind,
+                                               own("branch", branch_id), children)
     committee_ids = set(branches_of) | {key[1] for key in own_scores if key[0] == "committee"}
     for committee_id in committee_ids:
-        children = {b: totals[("branch", b)] for b in branches_of.get(committee_id, ())}
-        totals[("committee", committee_id)] = rollup(
-            rulebook, "committee", period_kind, own("committee", committee_id), children,
-            {b for b in children if ("branch", b) in vetoed})
+        scores = {b: totals[("branch", b)] for b in branches_of.get(committee_id, ())}
+        children = children_of(rulebook, "branch", period_kind, scores,
+                               {b for b in scores if ("branch", b) in vetoed})
+        totals[("committee", committee_id)] = rollup(rulebook, "committee", period_kind,
+                                                     own("committee", committee_id), children)
     return totals
 
 
@@ -136,13 +142,13 @@ def model_star(rulebook: Rulebook, subject_kind: str, level: int, summary: Summa
     for code, minimum in criteria.min_points.items():
         got = items.get(code, ZERO)
         if got < minimum:
-            unmet.append(f"{code}: {got} points, needs {minimum}")
+            unmet.append(f"{code}: {shown(got)} points, needs {shown(minimum)}")
     for code, minimum in criteria.min_counts.items():
         got = counts.get(code, 0)
         if got < minimum:
             unmet.append(f"{code}: {got} times, needs {minimum}")
     if criteria.max_deduction is not None and summary is not None \
             and -summary.deductions > criteria.max_deduction:
-        unmet.append(f"deductions {-summary.deductions} exceed {criteria.max_deduction}")
+        unmet.append(f"deductions {shown(-summary.deductions)} exceed {shown(criteria.max_deduction)}")
     return ModelStarResult(not unmet, tuple(unmet))
 

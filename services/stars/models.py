@@ -148,7 +148,11 @@ class PeriodClosing(Base):
 
 class ClosedResult(Base):
     __tablename__ = "closed_results"
-    __table_args__ = (Index("ix_closed_results_rank", "period", "subject_kind", "rank"),)
+    __table_args__ = (Index("ix_closed_results_rank", "period", "subject_kind", "rank"),
+                      Index("ix_closed_results_township_rank", "period", "subject_kind",
+                            "township_id", "township_rank"),
+                      Index("ix_closed_results_branch_rank", "period", "subject_kind",
+                            "branch_id", "branch_rank"))
 
     period: Mapped[str] = mapped_column(ForeignKey("period_closings.period"), primary_key=True)
     subject_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
@@ -158,10 +162,95 @@ class ClosedResult(Base):
     own_score: Mapped[object] = mapped_column(POINTS)
     score: Mapped[object] = mapped_column(POINTS)
     level: Mapped[int] = mapped_column(Integer)
-    rank: Mapped[int] = mapped_column(Integer)
+    rank: Mapped[int] = mapped_column(Integer)  # county-wide
+    township_rank: Mapped[int | None] = mapped_column(Integer)
+    branch_rank: Mapped[int | None] = mapped_column(Integer)
     vetoes: Mapped[list] = mapped_column(JSON)
     items: Mapped[dict] = mapped_column(JSON)
     counts: Mapped[dict] = mapped_column(JSON)
     reached_at: Mapped[object | None] = mapped_column(DateTime(timezone=True))
     model_star: Mapped[bool | None] = mapped_column(Boolean)
     model_star_unmet: Mapped[list | None] = mapped_column(JSON)
+
+
+# -- rank counters (services/stars/ranks.py) -----------------------------------------------------
+# Kept in step with ``standings`` and ``subjects`` by ``ranks.apply_*`` in the scoring transaction
+# (``ranks.rebuild`` recomputes them), so a rank or a board reads a few hundred rows whatever the
+# size of the county. Only the large scopes (township, county) have counters (and a branch its
+# size); a branch is counted directly from ``standings``. Zero rows may remain: readers sum, so
+# they count for nothing.
+
+class RankBucket(Base):
+    """Active standing rows per scope and period, by (level, score) at three grains: ``grain`` 0
+    the exact score, 1 the score floored to whole points (``score`` holds the floor), 2 the level
+    alone (``score`` 0). ``scope_id`` is 0 for the county."""
+    __tablename__ = "rank_buckets"
+
+    subject_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    scope_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope_id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=False)
+    grain: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    score: Mapped[object] = mapped_column(POINTS, primary_key=True)
+    subjects: Mapped[int] = mapped_column(Integer)
+
+
+class RankTie(Base):
+    """Active standing rows per scope and period with the same (level, score), by the UTC day
+    their score was reached (``day`` = ``date.toordinal()``; never reached: ``ranks.NEVER``, after
+    every day): ties ahead of a row are whole days before its own plus one day read from the
+    ranking index."""
+    __tablename__ = "rank_ties"
+
+    subject_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    scope_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope_id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=False)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    score: Mapped[object] = mapped_column(POINTS, primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    subjects: Mapped[int] = mapped_column(Integer)
+
+
+class RankIdBlock(Base):
+    """Active standing rows NOT at level 0, score 0, never reached, per scope, period and block
+    of subject ids (``block`` = id // ``width``; widths 256 and 16384): with ``ScopeSize`` they
+    count the subjects ranked by id at the tail (no row, or 0 / 0 / never) below a given id."""
+    __tablename__ = "rank_id_blocks"
+
+    subject_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    scope_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope_id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=False)
+    width: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    block: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=False)
+    subjects: Mapped[int] = mapped_column(Integer)
+
+
+class ScopeSize(Base):
+    """Active subjects of the directory per scope: ``width`` 0 the whole scope (``block`` 0; every
+    scope, branches too), otherwise per block of subject ids (``block`` = id // ``width``;
+    township and county)."""
+    __tablename__ = "scope_sizes"
+
+    subject_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scope_id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=False)
+    width: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    block: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=False)
+    subjects: Mapped[int] = mapped_column(Integer)
+
+
+def _ranking_index(name, *scope_columns):
+    """An index in ranking order (level, score desc; reached_at asc, nulls last; id) over active
+    standing rows: a board is its first n entries, a tie-break count one range of it."""
+    table = StandingRow.__table__
+    c = table.c
+    return Index(name, c.subject_kind, c.period, *scope_columns, c.level.desc(), c.score.desc(),
+                 c.reached_at, c.subject_id, postgresql_where=c.active, sqlite_where=c.active)
+
+
+_ranking_index("ix_standings_order_county")
+_ranking_index("ix_standings_order_township", StandingRow.__table__.c.township_id)
+_ranking_index("ix_standings_order_branch", StandingRow.__table__.c.branch_id)

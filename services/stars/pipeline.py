@@ -1,165 +1,242 @@
-"""What the service does with an event, inside the handler's transaction (inbox claim + work +
-outgoing events commit together).
+"""What the service does with a batch of events, inside one transaction (the inbox claims, the
+work and the outgoing events commit together).
 
-Scored event -> ledger rows (rulebook in force on the date of the fact) -> standings of the
-credited subjects and of the branches and committees above them -> ``score_changed`` per changed
-subject, ``star_level_changed`` when its provisional (quarter) level moved, ``ranking_changed`` per
-scope where its place moved. A revocation compensates the revoked event's rows and does the same.
-Directory events (members' org-unit and member events) update ``subjects`` and refresh the
-roll-ups of the units a member joined or left.
+1. Directory events (members' org-unit and member events) place subjects in ``subjects``, in
+   the order they happened; the units a member joined or left are marked for recompute.
+2. Revocations are remembered; an event they name is compensated if it was scored, or will earn
+   nothing when it comes (in this batch or later): an activity and its revocation net to zero in
+   any order.
+3. Scored events are kept (``scored_events``) and earn ledger rows by the rulebook in force on
+   the date of the fact; events dated in an archived year are kept, not scored.
+4. The ledger rows and month totals are appended in bulk, every touched subject and the units
+   above it are recomputed once (``recompute``), and one ``score_changed`` per changed subject,
+   ``star_level_changed`` and ``ranking_changed`` are published.
 """
 from __future__ import annotations
 
 import logging
-
-from sqlalchemy import bindparam, select, update
+from collections import defaultdict
+from datetime import datetime, timezone
+from functools import partial
 
 from services.stars import books as books_module
-from services.stars import closings, directory, ledger, periods, standings
+from services.stars import (boards, closings, directory, figures, ledger, payloads, periods,
+                            ranks, recompute)
 
 log = logging.getLogger(__name__)
 
-
-_STATUS = select(  # is the event's year archived, was the event revoked before it came
-    select(closings.closings.c.period).where(closings.closings.c.period == bindparam("year")).exists(),
-    select(ledger.revocations.c.revoked_event_id).where(
-        ledger.revocations.c.revoked_event_id == bindparam("event_id")).exists())
-
-
-def _day_of(event, settings):
-    return books_module.date_of_fact(event.data, event.occurred_at, settings["date_fields"])
+MEMBER_PLACED = {("members", "member_registered"), ("members", "member_transferred"),
+                 ("members", "member_left")}
+UNIT_CHANGED = {("members", "org_unit_created"), ("members", "org_unit_changed")}
+DIRECTORY = set(books_module.DIRECTORY)
 
 
-def publish_changes(session, result, day, cause_of, source_event_id, top_n):
-    for change in result.changes:
-        session.publish("score_changed", standings.score_changed_payload(
-            change, day, cause_of(change), source_event_id))
-        moved = standings.level_changed_payload(change)
+def now():
+    return datetime.now(timezone.utc)
+
+
+class Batch:
+    """What one batch touched: ``touched`` (``(subject, date of a fact behind it)`` pairs), the
+    cause of each direct change and the events behind it."""
+
+    def __init__(self, cause="rolled_up"):
+        self.touched: set[tuple] = set()
+        self.default_cause = cause
+        self.cause: dict[tuple, str] = {}
+        self.sources: dict[tuple, list] = defaultdict(list)
+
+    def touch(self, key, day, cause=None, event_id=None):
+        self.touched.add((key, periods.as_date(day)))
+        if cause is not None and self.cause.get(key) != "scored":
+            self.cause[key] = cause
+        if event_id is not None:
+            self.sources[key].append(event_id)
+
+    def cause_of(self, key) -> str:
+        return self.cause.get(key, self.default_cause)
+
+
+def absorb(session, rulebooks, events, stamp=None):
+    """Handle a batch of fresh (never handled) events; see the module docstring."""
+    stamp = stamp or now()
+    batch = Batch()
+    kinds = defaultdict(list)
+    for event in events:
+        pair = (event.source, event.type)
+        kinds["directory" if pair in DIRECTORY else
+              "revocation" if pair == books_module.REVOKED else "scored"].append(event)
+    place(session, kinds["directory"], batch)
+    revoked_now = revoke(session, kinds["revocation"], {e.id for e in kinds["scored"]}, batch,
+                         stamp)
+    score(session, rulebooks, kinds["scored"], revoked_now, batch, stamp)
+    taken = boards.Boards(session, int(rulebooks.settings["ranking_top_n"]))
+    changes = recompute.recompute(session, rulebooks.books, batch.touched, stamp, taken)
+    publish(session, changes, batch, taken)
+    return changes
+
+
+# -- directory -----------------------------------------------------------------------------------
+
+def place(session, events, batch):
+    placements = []
+    for event in sorted(events, key=lambda e: e.occurred_at):
+        data = event.data
+        if (event.source, event.type) in MEMBER_PLACED:
+            left = event.type == "member_left"
+            placements.append(("member", data["member_id"],
+                               directory.member_values(data, active=not left),
+                               event.occurred_at, left))
+        else:
+            found = directory.unit_values(data)
+            if found is not None:
+                placements.append((found[0], data["org_unit_id"], found[1], event.occurred_at, False))
+    applied = directory.place_many(session, placements)
+    moves = [(key, before, after) for key, before, after, _ in applied]
+    for key, before, after, occurred_at in applied:
+        day = periods.local_date(occurred_at)
+        for unit in _units_around(key, before, after):
+            batch.touch(unit, day, "directory")
+        if key[0] == "branch" and before and before["township_id"] != after["township_id"]:
+            moves += directory.move_branch_members(session, key[1], after["township_id"])
+    ranks.apply_directory_moves(session, [(key[0], key[1], _place(before), _place(after))
+                                          for key, before, after in moves])
+    moved = figures.sync_places(session, {key: after for key, before, after in moves
+                                          if before is not None})
+    ranks.apply_standing_moves(session, [
+        (kind, subject_id, period, _entry(figure, old), _entry(figure, new))
+        for kind, subject_id, period, figure, old, new in moved])
+
+
+def _place(row):
+    return None if row is None else ranks.Place(row.get("branch_id"), row.get("township_id"),
+                                                 bool(row.get("active", True)))
+
+
+def _entry(figure, place):
+    """A standing figure at a place (``figures.place_of``) as ``ranks.Entry``; None: no row."""
+    if figure is None or not figure.exists:
+        return None
+    return ranks.Entry(figure.level, figure.score, figure.reached_at, place["branch_id"],
+                       place["township_id"], place["active"])
+
+
+def _units_around(key, before, after):
+    """The subjects to recompute after ``key`` was placed: the units it joined and left."""
+    kind = key[0]
+    units = {key} if kind != "member" else set()
+    for row in (before, after):
+        if not row:
+            continue
+        if kind == "member" and row.get("branch_id") is not None:
+            units.add(("branch", row["branch_id"]))
+        if kind in ("member", "branch") and row.get("township_id") is not None:
+            units.add(("committee", row["township_id"]))
+    if kind == "member":
+        units.add(key)
+    return units
+
+
+# -- revocations ---------------------------------------------------------------------------------
+
+def revoke(session, events, batch_ids, batch, stamp) -> set[str]:
+    """Remember the revocations and compensate what they name; returns the ids of this batch's
+    scored events that are revoked (they will earn nothing)."""
+    if not events:
+        return set()
+    ledger.record_revocations(session, events)
+    revoking = {e.data["revoked_event_id"]: e for e in events}
+    in_batch = set(revoking) & batch_ids
+    archived = closings.closed_periods(session, "year")
+    stored = ledger.stored_status(session, set(revoking) - in_batch)
+    due = {event_id for event_id, (status, day) in stored.items()
+           if status == ledger.SCORED and periods.year_key(day) not in archived}
+    ledger.mark_revoked(session, due)
+    compensations = []
+    rows = ledger.live_rows_of(session, due)
+    for row, reverse in zip(rows, ledger.compensations_for(rows)):
+        revocation = revoking[row["source_event_id"]]
+        reverse.update(source_event_id=revocation.id, source=revocation.source,
+                       type=revocation.type)
+        compensations.append(reverse)
+        batch.touch((reverse["subject_kind"], reverse["subject_id"]), reverse["occurred_on"],
+                    "revoked", revocation.data["revoked_event_id"])
+    ledger.append(session, compensations, recorded_at=stamp)
+    return in_batch
+
+
+# -- scored events -------------------------------------------------------------------------------
+
+def score(session, rulebooks, events, revoked_now, batch, stamp):
+    if not events:
+        return
+    settings, books = rulebooks.settings, rulebooks.books
+    archived = closings.closed_periods(session, "year")
+    revoked = revoked_now | ledger.revoked_among(session, {e.id for e in events})
+    kept, earned = [], {}
+    for event in events:
+        day = books_module.date_of_fact(event.data, event.occurred_at, settings["date_fields"])
+        if periods.year_key(day) in archived:
+            log.warning("%s.%s %s is dated %s, in an archived year: kept, not scored",
+                        event.source, event.type, event.id, day)
+            kept.append(ledger.event_row(event, day, ledger.ARCHIVED))
+        elif event.id in revoked:
+            kept.append(ledger.event_row(event, day, ledger.REVOKED))
+        else:
+            kept.append(ledger.event_row(event, day, ledger.SCORED))
+            book = books_module.in_force(books, day)
+            earned[event.id] = (event, ledger.entries_for(book, event.source, event.type,
+                                                          event.data, day) if book else [])
+    new = ledger.remember_events(session, kept)
+    entries, wanted = [], set()
+    for event_id, (event, found) in earned.items():
+        if event_id in new:
+            wanted |= {(e["subject_kind"], e["subject_id"]) for e in found}
+            wanted |= _payload_units(event.data)
+    known_keys = set(directory.lookup(session, wanted))
+    stubs = []
+    for event_id, (event, found) in earned.items():
+        if event_id not in new or not found:
+            continue
+        keys = {(e["subject_kind"], e["subject_id"]) for e in found}
+        missing = directory.stubs_for(known_keys, keys, event.data)
+        known_keys |= {(s["kind"], s["id"]) for s in missing}
+        stubs += missing
+        for entry in found:
+            entry["source_event_id"] = event.id
+            entries.append(entry)
+            batch.touch((entry["subject_kind"], entry["subject_id"]), entry["occurred_on"],
+                        "scored", event.id)
+    directory.insert_stubs(session, stubs)
+    ranks.apply_directory_moves(session, [(stub["kind"], stub["id"], None, _place(stub))
+                                          for stub in stubs])
+    ledger.append(session, entries, recorded_at=stamp)
+
+
+def _payload_units(data) -> set:
+    units = set()
+    for kind, field in (("branch", "branch_id"), ("committee", "township_id")):
+        value = directory._int(data.get(field))
+        if value is not None:
+            units.add((kind, value))
+    return units
+
+
+# -- outgoing events -----------------------------------------------------------------------------
+
+def publish(session, changes, batch, taken):
+    for change in changes:
+        key = (change.kind, change.id)
+        session.publish("score_changed", payloads.score_changed(
+            change, batch.cause_of(key), batch.sources.get(key, ())))
+        moved = payloads.level_changed(change)
         if moved:
             session.publish("star_level_changed", moved)
-    for payload in standings.ranking_changes(session, result.changes, top_n):
+    for payload in boards.ranking_changes(session, taken, changes, partial(_rank_of, session)):
         session.publish("ranking_changed", payload)
 
 
-def score_in_stages(session, books, event, entries, keys, rows, stubs, day, cause_of,
-                    source_event_id, top_n):
-    """Book ``entries`` and recompute what they change, in two steps, each under its locks
-    (PostgreSQL; see ``standings``): the branches touched (missing member/branch directory rows,
-    the ledger rows, members' and branches' month totals and standings, their events), then,
-    only if a committee can have changed (credited, or a branch change that matters to its
-    roll-up), the townships (committee rows, month totals, standings, events)."""
-    lower = [e for e in entries if e["subject_kind"] != "committee"]
-    upper = [e for e in entries if e["subject_kind"] == "committee"]
-    work = standings.Refresh(session, books, keys, day, known=rows)
-    ledger.append(session, entries, event_id=event.id, source=event.source, type_=event.type,
-                  recorded_at=ledger.now(), months=False)  # no shared row: before any lock
-    standings.lock_branches(session, work.branch_ids | {
-        s["id"] for s in stubs if s["kind"] == "branch"} | {
-        None for key in work.members if work.rows.get(key, {}).get("branch_id") is None})
-    directory.insert_stubs(session, [s for s in stubs if s["kind"] != "committee"])
-    ledger.add_to_months(session, lower)
-    result = work.lower()
-    publish_changes(session, result, day, cause_of, source_event_id, top_n)
-    committee_stubs = [s for s in stubs if s["kind"] == "committee"]
-    due = work.committees_due(result, {e["subject_id"] for e in upper})
-    if due or committee_stubs:
-        standings.lock_townships(session, due | {s["id"] for s in committee_stubs})
-        directory.insert_stubs(session, committee_stubs)
-        ledger.add_to_months(session, upper)
-        publish_changes(session, work.upper(due), day, cause_of, source_event_id, top_n)
+def _rank_of(session, kind, subject_id, period_key, scope_kind, branch_id, township_id, figure):
+    place = {"branch_id": branch_id, "township_id": township_id, "active": True}
+    return ranks.rank_of(session, kind, subject_id, period_key, scope_kind, branch_id,
+                         township_id, _entry(figure, place))
 
-
-def scored_event(session, rulebooks, event):
-    """Any event a rule listens to (and ``members.activity_revoked``)."""
-    settings = rulebooks.settings
-    books = rulebooks.books
-    top_n = int(settings["ranking_top_n"])
-    standings.lock_shared(session)
-    if (event.source, event.type) == books_module.REVOKED:
-        revoked_id = event.data["revoked_event_id"]
-        entries = ledger.revocation(session, event, revoked_id, event.data.get("reason"),
-                                    closings.closed_periods(session, "year"))
-        if entries:
-            keys = {(e["subject_kind"], e["subject_id"]) for e in entries}
-            score_in_stages(session, books, event, entries, keys, directory.lookup(session, keys),
-                            (), entries[0]["occurred_on"],
-                            lambda change: "revoked" if (change.kind, change.id) in keys
-                            else "rolled_up", revoked_id, top_n)
-    day = _day_of(event, settings)
-    archived, revoked = session.execute(_STATUS, {"year": periods.year_key(day),
-                                                  "event_id": event.id}).one()
-    if archived:
-        log.warning("%s.%s %s is dated %s, in an archived year: kept, not scored", event.source,
-                    event.type, event.id, day)
-        ledger.remember_event(session, event, day, ledger.ARCHIVED)
-        return
-    if revoked:
-        ledger.remember_event(session, event, day, ledger.REVOKED)
-        return
-    book = books_module.in_force(books, day)
-    entries = ledger.entries_for(book, event.source, event.type, event.data, day) if book else []
-    if not ledger.remember_event(session, event, day, ledger.SCORED) or not entries:
-        return
-    keys = {(e["subject_kind"], e["subject_id"]) for e in entries}
-    known, stubs = directory.plan_stubs(session, keys, event.data)
-    rows = {**known, **{(s["kind"], s["id"]): s for s in stubs}}
-    score_in_stages(session, books, event, entries, keys, rows, stubs, day,
-                    lambda change: "scored" if (change.kind, change.id) in keys else "rolled_up",
-                    event.id, top_n)
-
-
-def _refresh_units(session, rulebooks, event, keys, townships):
-    day = periods.local_date(event.occurred_at)
-    result = standings.refresh(session, rulebooks.books, keys, day, before_committees=lambda ids:
-                               standings.lock_townships(session, set(ids) | townships))
-    publish_changes(session, result, day, lambda change: "directory", None,
-                    int(rulebooks.settings["ranking_top_n"]))
-
-
-def member_placed(session, rulebooks, event, active=True):
-    """member_registered / member_transferred / member_left: place the member, then refresh the
-    roll-ups of the branch it joined and of the one it left."""
-    data = event.data
-    member_id = data["member_id"]
-    before = directory.get(session, "member", member_id)
-    keys = {("member", member_id), ("branch", data["branch_id"])}
-    townships = {data["township_id"]}
-    if before and before["branch_id"] is not None:
-        keys.add(("branch", before["branch_id"]))
-        townships.add(before["township_id"])
-    standings.lock_branches(session, {key[1] for key in keys if key[0] == "branch"})
-    _, applied = directory.place(session, "member", member_id, directory.member_values(data, active),
-                                 event.occurred_at, force=not active)
-    if applied:
-        standings.sync_place(session, "member", member_id)
-        _refresh_units(session, rulebooks, event, keys, townships - {None})
-
-
-def unit_changed(session, rulebooks, event):
-    """org_unit_created / org_unit_changed (renamed, moved, dissolved)."""
-    data = event.data
-    found = directory.unit_values(data)
-    if found is None:
-        return
-    kind, values = found
-    unit_id = data["org_unit_id"]
-    before = directory.get(session, kind, unit_id)
-    keys = {(kind, unit_id)}
-    townships = {values.get("township_id")}
-    if kind == "committee":
-        standings.lock_townships(session, {unit_id})
-    if kind == "branch":
-        standings.lock_branches(session, {unit_id})
-        if before and before["township_id"] is not None:
-            keys.add(("committee", before["township_id"]))
-            townships.add(before["township_id"])
-    _, applied = directory.place(session, kind, unit_id, values, event.occurred_at)
-    if not applied:
-        return
-    standings.sync_place(session, kind, unit_id)
-    if kind == "branch" and before and before["township_id"] != values["township_id"]:
-        session.execute(update(directory.subjects).where(
-            directory.subjects.c.kind == "member", directory.subjects.c.branch_id == unit_id)
-            .values(township_id=values["township_id"]))
-        standings.move_branch_members(session, unit_id, values["township_id"])
-    _refresh_units(session, rulebooks, event, keys, townships - {None})

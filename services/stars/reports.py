@@ -13,7 +13,8 @@ import eventlet
 from sqlalchemy import select
 
 from services.stars import books as books_module
-from services.stars import closings, consequences, directory, ledger, periods, standings
+from services.stars import (boards, closings, consequences, directory, figures, ledger, periods,
+                            ranks, recompute)
 from services.stars.models import RulebookRun
 from services.stars.rulebook import SUBJECT_KINDS
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -53,7 +54,7 @@ def year(value, field="year"):
 
 
 def scope(kind, scope_kind, scope_id):
-    allowed = standings.SCOPES_OF[kind]
+    allowed = figures.SCOPES_OF[kind]
     if scope_kind not in allowed:
         raise InvalidInput({"scope_kind": [f"a {kind} ranking is by {', '.join(allowed)}"]})
     if scope_kind == "county":
@@ -84,7 +85,7 @@ def flag(value, field):
 def plain(value):
     """JSON-safe copy: decimals as strings, dates and times as ISO strings."""
     if isinstance(value, Decimal):
-        return standings.shown(value)
+        return figures.shown(value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, dict):
@@ -111,7 +112,7 @@ def _figure_dict(figure):
 
 def score(session, kind, subject_id, key):
     known(session, kind, subject_id)
-    figure = standings.figure_of(session, kind, subject_id, key)
+    figure = figures.figure_of(session, kind, subject_id, key)
     official = None
     if closings.is_closed(session, key):
         result = closings.result_of(session, key, kind, subject_id)
@@ -130,7 +131,7 @@ def explain(session, books, kind, subject_id, key, limit=500):
     summary = scoring.summarise(books, ledger.month_rows(session, {(kind, subject_id)}, parsed.months),
                                 key).get((kind, subject_id))
     book = books_module.latest_for_period(books, key)
-    figure = standings.figure_of(session, kind, subject_id, key)
+    figure = figures.figure_of(session, kind, subject_id, key)
     items = []
     for code, points in sorted((summary.items if summary else {}).items()):
         spec = book.items.get(code) if book else None
@@ -155,49 +156,56 @@ def explain(session, books, kind, subject_id, key, limit=500):
 
 
 def rank_of(session, kind, subject_id, key, scope_kind=None):
-    if scope_kind is not None and scope_kind not in standings.SCOPES_OF[kind]:
-        raise InvalidInput({"scope_kind": [f"a {kind} is ranked by {', '.join(standings.SCOPES_OF[kind])}"]})
+    if scope_kind is not None and scope_kind not in figures.SCOPES_OF[kind]:
+        raise InvalidInput({"scope_kind": [f"a {kind} is ranked by {', '.join(figures.SCOPES_OF[kind])}"]})
     row = known(session, kind, subject_id)
-    closed_period = closings.is_closed(session, key)
-    if closed_period:
+    wanted = figures.SCOPES_OF[kind] if scope_kind is None else (scope_kind,)
+    if closings.is_closed(session, key):
         result = closings.result_of(session, key, kind, subject_id)
         if result is None:
             return plain({"subject_kind": kind, "subject_id": subject_id, "period": key,
                           "official": True, "ranks": [], "note": "not in the closed results"})
-        figure = standings.Figure(score=Decimal(result["score"]), level=result["level"],
-                                  reached_at=result["reached_at"], exists=True)
-        branch_id, township_id = result["branch_id"], result["township_id"]
-    else:
-        figure = standings.figure_of(session, kind, subject_id, key)
-        branch_id = row.get("branch_id") if kind == "member" else subject_id if kind == "branch" else None
-        township_id = row.get("township_id") if kind != "committee" else subject_id
-        if not row.get("active", True):
-            return plain({"subject_kind": kind, "subject_id": subject_id, "period": key,
-                          "official": False, "level": figure.level, "score": figure.score,
-                          "ranks": [], "note": "not ranked: no longer active"})
-    wanted = standings.SCOPES_OF[kind] if scope_kind is None else (scope_kind,)
-    ranks = []
+        return plain({"subject_kind": kind, "subject_id": subject_id, "period": key,
+                      "official": True, "level": result["level"], "score": result["score"],
+                      "ranks": closings.ranks_of(session, result, wanted)})
+    figure = figures.figure_of(session, kind, subject_id, key)
+    branch_id = row.get("branch_id") if kind == "member" else subject_id if kind == "branch" else None
+    township_id = row.get("township_id") if kind != "committee" else subject_id
+    if not row.get("active", True):
+        return plain({"subject_kind": kind, "subject_id": subject_id, "period": key,
+                      "official": False, "level": figure.level, "score": figure.score,
+                      "ranks": [], "note": "not ranked: no longer active"})
+    found = []
     for scope_name in wanted:
-        if scope_name != "county" and standings.scope_id_of(scope_name, branch_id, township_id) is None:
+        if scope_name != "county" and boards.scope_id_of(scope_name, branch_id, township_id) is None:
             continue
-        ranks.append(standings.rank_in(session, kind, subject_id, figure, scope_name, branch_id,
-                                       township_id, key, closed_period))
+        found.append(ranks.rank_of(session, kind, subject_id, key, scope_name, branch_id,
+                                   township_id, entry(figure, branch_id, township_id)))
     return plain({"subject_kind": kind, "subject_id": subject_id, "period": key,
-                  "official": closed_period, "level": figure.level, "score": figure.score,
-                  "ranks": ranks})
+                  "official": False, "level": figure.level, "score": figure.score,
+                  "ranks": found})
+
+
+def entry(figure, branch_id, township_id, active=True):
+    """A standing figure as ``ranks.Entry`` (None when the subject has no row)."""
+    if figure is None or not figure.exists:
+        return None
+    return ranks.Entry(figure.level, figure.score, figure.reached_at, branch_id, township_id,
+                       active)
 
 
 def top(session, kind, scope_kind, scope_id, key, n):
     closed_period = closings.is_closed(session, key)
+    entries = closings.top(session, kind, scope_kind, scope_id, key, n) if closed_period else \
+        ranks.top(session, kind, scope_kind, scope_id, key, n)
     return plain({"subject_kind": kind, "scope_kind": scope_kind, "scope_id": scope_id,
-                  "period": key, "official": closed_period,
-                  "entries": standings.top(session, kind, scope_kind, scope_id, key, n, closed_period)})
+                  "period": key, "official": closed_period, "entries": entries})
 
 
 def distribution(session, kind, key):
     closed_period = closings.is_closed(session, key)
     return {"subject_kind": kind, "period": key, "official": closed_period,
-            "levels": standings.distribution(session, kind, key, closed_period)}
+            "levels": figures.distribution(session, kind, key, closed_period)}
 
 
 # -- consequences --------------------------------------------------------------------------------
@@ -217,7 +225,7 @@ def _listings(listings):
 def award_priority(session, books, key):
     book = _book(books, key)
     closed_period = closings.is_closed(session, key)
-    found = consequences.award_priority(book, standings.population(session, "member", key, closed_period), key)
+    found = consequences.award_priority(book, figures.population(session, "member", key, closed_period), key)
     return plain({"period": key, "official": closed_period, "rulebook_version": book.version,
                   "min_level": book.consequences.award_min_level, "members": _listings(found)})
 
@@ -225,7 +233,7 @@ def award_priority(session, books, key):
 def unqualified_review(session, books, key):
     book = _book(books, key)
     closed_period = closings.is_closed(session, key)
-    found = consequences.unqualified_review(book, standings.population(session, "member", key, closed_period), key)
+    found = consequences.unqualified_review(book, figures.population(session, "member", key, closed_period), key)
     return plain({"period": key, "official": closed_period, "rulebook_version": book.version,
                   "max_level": book.consequences.review_max_level,
                   "note": "a list for careful review by the Party organisation; nobody is rated "
@@ -237,7 +245,7 @@ def subsidy_report(session, books, key, cadres=None):
     if book.subsidy is None:
         raise Conflict(f"rulebook {book.version} has no subsidy settings")
     closed_period = closings.is_closed(session, key)
-    levels = {s.subject_id: s.level for s in standings.population(session, "branch", key, closed_period)}
+    levels = {s.subject_id: s.level for s in figures.population(session, "branch", key, closed_period)}
     if cadres is None:
         rows = session.execute(select(directory.subjects.c.id).where(
             directory.subjects.c.kind == "branch", directory.subjects.c.active.is_(True),
@@ -273,7 +281,7 @@ def subsidy_report(session, books, key, cadres=None):
 def rescore(session, rulebooks, key, reason, operator, stamp):
     """Re-apply the rulebooks (re-read from disk) to every kept event of the period, appending
     compensations and new rows where the result differs, then recompute every standing of the
-    period. Logged in ``rulebook_runs``. Returns (run summary, refresh results by day)."""
+    period. Logged in ``rulebook_runs``. Returns (run summary, changes, the boards taken)."""
     parsed = periods.parse_period(key)
     if closings.is_closed(session, f"{parsed.year:04d}"):
         raise Conflict(f"{parsed.year} is archived: its results are final")
@@ -292,20 +300,14 @@ def rescore(session, rulebooks, key, reason, operator, stamp):
             touched |= {(e["subject_kind"], e["subject_id"]) for e in reverse + fresh}
         if number % 200 == 199:
             eventlet.sleep(0)
-    directory.insert_stubs(session, directory.plan_stubs(session, touched, {})[1])
-    members_of, branches_of, rows = directory.active_tree(session)
-    groups = [[("member", m) for m in members] + [("branch", b)] for b, members in members_of.items()]
-    loose = {key_ for key_ in touched | set(rows) if key_[0] != "member" or
-             (rows.get(key_) or {}).get("branch_id") is None}
-    groups.append(sorted(loose))
-    results = []
-    for month in parsed.months:
-        day = date.fromisoformat(f"{month}-01")
-        for group in groups:
-            if group:
-                results.append((day, standings.refresh(session, books, set(group), day, stamp)))
-                eventlet.sleep(0)
-    changed = {(c.kind, c.id) for _, result in results for c in result.changes}
+    directory.insert_stubs(session, directory.stubs_for(
+        set(directory.lookup(session, touched)), touched, {}))
+    _, _, rows = directory.active_tree(session)
+    pairs = {(subject, date.fromisoformat(f"{month}-01"))
+             for month in parsed.months for subject in set(rows) | touched}
+    taken = boards.Boards(session, int(rulebooks.settings["ranking_top_n"]))
+    changes = recompute.recompute(session, books, pairs, stamp, taken)
+    changed = {(c.kind, c.id) for c in changes}
     summary = {"run_id": run_id, "period": key, "reason": reason, "operator": operator,
                "versions": [book.version for book in books], "events_rescored": rescored,
                "rows_added": rows_added, "subjects_changed": len(changed)}
@@ -313,4 +315,4 @@ def rescore(session, rulebooks, key, reason, operator, stamp):
         finished_at=stamp, events_rescored=rescored, rows_added=rows_added,
         subjects_changed=len(changed),
         detail={"changed": [list(k) for k in sorted(changed)[:200]]}))
-    return summary, results
+    return summary, changes, taken

@@ -78,14 +78,15 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import (ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP,
-                     ROUND_UP, Decimal, InvalidOperation)
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import yaml
+from marshmallow import (Schema, ValidationError, fields, missing, post_load, pre_load, validate,
+                         validates_schema)
 
 SUBJECT_KINDS = ("member", "branch", "committee")
 STAR_OF = {"member": "vanguard", "branch": "fortress", "committee": "service"}
@@ -107,6 +108,7 @@ LEVELS = range(0, 6)
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_EVENT = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,7 +292,7 @@ class Rulebook:
 
 
 # ---------------------------------------------------------------------------------------------
-# Loading and validation
+# Loading: marshmallow schemas that load into the dataclasses above
 # ---------------------------------------------------------------------------------------------
 
 def load_rulebook(path_or_dict) -> Rulebook:
@@ -299,7 +301,7 @@ def load_rulebook(path_or_dict) -> Rulebook:
     Raises ``ValueError("<key path>: <reason>")`` for the first problem found (prefixed with the
     file name when loading a file)."""
     if isinstance(path_or_dict, Mapping):
-        return _build(path_or_dict)
+        return _load(path_or_dict)
     if not isinstance(path_or_dict, (str, os.PathLike)):
         raise TypeError("load_rulebook expects a path or a mapping")
     path = Path(path_or_dict)
@@ -309,10 +311,8 @@ def load_rulebook(path_or_dict) -> Rulebook:
             data = yaml.load(handle, Loader=loader)
     except yaml.YAMLError as exc:
         raise ValueError(f"{path.name}: not valid YAML: {exc}") from None
-    if not isinstance(data, Mapping):
-        raise ValueError(f"{path.name}: (top level): must be a mapping")
     try:
-        return _build(data)
+        return _load(data)
     except ValueError as exc:
         raise ValueError(f"{path.name}: {exc}") from None
 
@@ -349,331 +349,525 @@ def _check_distinct(books):
         seen[book.effective_from] = book.version
 
 
-class _Invalid(ValueError):
-    pass
-
-
-def _fail(path: str, reason: str):
-    raise _Invalid(f"{path}: {reason}")
-
-
-def _mapping(value, path, *, allowed=None, required=()):
-    if not isinstance(value, Mapping):
-        _fail(path or "(top level)", "must be a mapping")
-    for key in value:
-        if not isinstance(key, str):
-            _fail(_join(path, key), "keys must be strings")
-    if allowed is not None:
-        for key in value:
-            if key not in allowed:
-                _fail(_join(path, key), f"unknown key (allowed: {', '.join(allowed)})")
-    for key in required:
-        if key not in value:
-            _fail(_join(path, key), "is required")
-    return value
-
-
-def _join(path, key):
-    return f"{path}.{key}" if path else str(key)
-
-
-def _string(value, path, *, pattern=None, what="a string"):
-    if not isinstance(value, str) or not value.strip():
-        _fail(path, f"must be {what} (a non-empty string)")
-    if pattern is not None and not pattern.match(value):
-        _fail(path, f"{value!r} is not {what}")
-    return value
-
-
-def _decimal(value, path, *, positive=False, nonnegative=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
-        _fail(path, "must be a number")
+def _load(data) -> Rulebook:
     try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        _fail(path, f"must be a number, got {value!r}")
-    if not number.is_finite():
-        _fail(path, "must be a finite number")
-    if positive and number <= 0:
-        _fail(path, "must be greater than 0")
-    if nonnegative and number < 0:
-        _fail(path, "must not be negative")
-    return number
+        return RulebookSchema().load(data)
+    except ValidationError as error:
+        raise ValueError("%s: %s" % next(_problems(error.messages))) from None
 
 
-def _level(value, path):
-    if isinstance(value, bool) or not isinstance(value, int) or value not in LEVELS:
-        _fail(path, "must be a star level, an integer from 0 to 5")
-    return value
+def _problems(messages, path=""):
+    """marshmallow's nested messages as ``(key path, reason)`` pairs, in order. As
+    ``shared.errors.flatten_messages`` but list positions read ``rules[3]`` (not ``rules.3``), and a
+    schema-level reason (``_schema``) goes on the path of its schema."""
+    if not isinstance(messages, dict):
+        for reason in messages if isinstance(messages, list) else [messages]:
+            yield path or "(top level)", str(reason)
+        return
+    for key, value in messages.items():
+        yield from _problems(value, path if key == "_schema" else f"{path}[{key}]" if isinstance(key, int)
+                             else f"{path}.{key}" if path else str(key))
 
 
-def _period_kind(value, path, allowed=PERIOD_KINDS):
-    if value not in allowed:
-        _fail(path, f"must be one of {', '.join(allowed)}")
-    return value
+def _raise(errors):
+    if errors:
+        raise ValidationError(errors)
 
 
-def _choices(value, path, allowed):
-    if not isinstance(value, list) or not value:
-        _fail(path, "must be a non-empty list")
-    for i, entry in enumerate(value):
-        if entry not in allowed:
-            _fail(f"{path}[{i}]", f"unknown value {entry!r} (allowed: {', '.join(allowed)})")
-    return tuple(value)
+# ---- fields: marshmallow's, with the rulebook's messages -------------------------------------
+
+def _messages(reason, **more):
+    """``error_messages`` giving ``reason`` for a value of the wrong type and for null."""
+    return {"invalid": reason, "null": reason, **more}
 
 
-TOP_KEYS = ("version", "effective_from", "description", "events", "subjects", "rules",
-            "consequences", "subsidy")
+_POSITIVE = validate.Range(min=0, min_inclusive=False, error="must be greater than 0")
+_NOT_NEGATIVE = validate.Range(min=0, error="must not be negative")
+_LEVEL = "must be a star level, an integer from 0 to 5"
+_NONEMPTY = "must be a non-empty list"
 
 
-def _build(data: Mapping) -> Rulebook:
-    try:
-        _mapping(data, "", allowed=TOP_KEYS,
-                 required=("version", "effective_from", "subjects", "rules"))
-        version = data["version"]
-        if not isinstance(version, str) or not version.strip():
-            _fail("version", "must be a non-empty string (quote numbers such as \"2026.1\")")
-        effective_from = _effective_from(data["effective_from"])
-        events = _events(data.get("events") or {})
-        subjects, items = _subjects(data["subjects"])
-        rules = _rules(data["rules"], items, events)
-        for kind, spec in subjects.items():
-            if spec.model_star is not None:
-                for code in (*spec.model_star.min_points, *spec.model_star.min_counts):
-                    if code not in items or items[code].subject_kind != kind:
-                        _fail(f"subjects.{kind}.model_star.min_items.{code}",
-                              f"not an item of subject {kind}")
-        consequences = _consequences(data.get("consequences"))
-        subsidy = _subsidy(data["subsidy"]) if data.get("subsidy") is not None else None
-    except _Invalid as exc:
-        raise ValueError(str(exc)) from None
-    return Rulebook(version=version, effective_from=effective_from, subjects=subjects, items=items,
-                    rules=rules, events=events, consequences=consequences, subsidy=subsidy)
+class Number(fields.Decimal):
+    """A Decimal from a YAML number (floats are read through ``str``) or a numeric string."""
+    default_error_messages = _messages("must be a number", special="must be a finite number")
 
 
-def _effective_from(value) -> date:
-    if isinstance(value, datetime):
-        _fail("effective_from", "must be a date, not a timestamp")
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            _fail("effective_from", f"not an ISO date: {value!r}")
-    if not isinstance(value, date):
-        _fail("effective_from", "must be a date (YYYY-MM-DD)")
-    if value.day != 1:
-        _fail("effective_from", "must be the first day of a month (caps are per month)")
-    return value
+class Flag(fields.Boolean):
+    """``true`` or ``false``, nothing else (no 1, "yes", ...)."""
+    default_error_messages = _messages("must be true or false")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            return value
+        raise self.make_error("invalid")
 
 
-def _events(value) -> dict[str, dict[str, str]]:
-    _mapping(value, "events")
-    events = {}
-    for key, fields in value.items():
-        path = f"events.{key}"
-        if key.count(".") != 1 or not all(_NAME.match(part) for part in key.split(".")):
-            _fail(path, "event keys are written source.type, e.g. members.activity_recorded")
-        _mapping(fields, path)
-        for name, kind in fields.items():
-            if not _FIELD.match(name):
-                _fail(f"{path}.{name}", "not a valid field name")
-            if kind not in FIELD_TYPES:
-                _fail(f"{path}.{name}", f"unknown payload field type {kind!r} "
-                                        f"(allowed: {', '.join(FIELD_TYPES)})")
-        events[key] = dict(fields)
-    return events
+class Scalar(fields.Field):
+    """A value compared with a payload field: string, number, boolean or null; a date as ISO text."""
+    default_error_messages = {"invalid": "condition values must be strings, numbers, booleans or null"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, float):
+            return Decimal(str(value))
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, (str, bool, int, Decimal)):
+            return value
+        raise self.make_error("invalid")
 
 
-SUBJECT_KEYS = ("star", "name", "thresholds", "items", "rollup", "model_star")
+class Seq(fields.List):
+    """A YAML list, loaded as a tuple."""
+    default_error_messages = _messages("must be a list")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return tuple(super()._deserialize(value, attr, data, **kwargs))
 
 
-def _subjects(value):
-    _mapping(value, "subjects", allowed=SUBJECT_KINDS)
-    if not value:
-        _fail("subjects", "must define at least one subject kind")
-    subjects, items = {}, {}
-    for kind, spec in value.items():
-        path = f"subjects.{kind}"
-        _mapping(spec, path, allowed=SUBJECT_KEYS, required=("star", "thresholds"))
-        if spec["star"] != STAR_OF[kind]:
-            _fail(f"{path}.star", f"the star of a {kind} is {STAR_OF[kind]!r}")
-        name = spec.get("name", STAR_OF[kind])
-        _string(name, f"{path}.name")
-        thresholds = _thresholds(spec["thresholds"], f"{path}.thresholds")
-        for code, item_spec in _mapping(spec.get("items") or {}, f"{path}.items").items():
-            if code in items:
-                _fail(f"{path}.items.{code}",
-                      f"item code already used by subject {items[code].subject_kind}")
-            items[code] = _item(code, kind, item_spec, f"{path}.items.{code}")
-        rollup = None
-        if spec.get("rollup") is not None:
-            if kind not in CHILD_OF:
-                _fail(f"{path}.rollup", "a member has no children to roll up")
-            rollup = _rollup(spec["rollup"], kind, f"{path}.rollup")
-        model = _model_star(spec["model_star"], f"{path}.model_star") \
-            if spec.get("model_star") is not None else None
-        subjects[kind] = SubjectSpec(kind=kind, star=STAR_OF[kind], name=name, thresholds=thresholds,
-                                     rollup=rollup, model_star=model)
-    for kind, spec in subjects.items():
-        if spec.rollup is not None and spec.rollup.child_kind not in subjects:
-            _fail(f"subjects.{kind}.rollup.from", f"subject kind {spec.rollup.child_kind} is not defined")
-    return subjects, items
+class _Blank:
+    """With ``blank=True``, missing or null (a YAML key with nothing after it) loads like ``{}``."""
+    default_error_messages = _messages("must be a mapping")
+
+    def __init__(self, *args, blank=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.blank = blank
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        blank = self.blank and (value is None or value is missing)
+        return super().deserialize({} if blank else value, attr, data, **kwargs)
 
 
-def _thresholds(value, path) -> Thresholds:
-    _mapping(value, path, allowed=PERIOD_KINDS, required=PERIOD_KINDS)
-    found = {}
-    for kind in PERIOD_KINDS:
-        entry_path = f"{path}.{kind}"
-        entry = value[kind]
-        if not isinstance(entry, list) or len(entry) != 5:
-            _fail(entry_path, "must list exactly 5 minimum scores (for 1, 2, 3, 4 and 5 stars)")
-        numbers = tuple(_decimal(v, f"{entry_path}[{i}]") for i, v in enumerate(entry))
-        for i in range(1, 5):
-            if numbers[i] <= numbers[i - 1]:
-                _fail(f"{entry_path}[{i}]", f"must increase strictly ({numbers[i]} after {numbers[i - 1]})")
-        found[kind] = numbers
-    return Thresholds(**found)
+class Part(_Blank, fields.Nested):
+    """A mapping loaded by its own schema."""
 
 
-ITEM_KEYS = ("name", "kind", "categories", "branch_kinds", "monthly_cap", "description")
+class Keyed(_Blank, fields.Dict):
+    """A mapping ``name -> value`` (item codes, payload fields, ...) whose errors are keyed by the
+    name (``items.volunteer.kind``; a marshmallow Dict says ``items.volunteer.value.kind``)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, Mapping):
+            raise self.make_error("invalid")
+        loaded, errors = {}, {}
+        for key, raw in value.items():
+            try:
+                name = self.key_field.deserialize(key)
+                loaded[name] = self.value_field.deserialize(raw)
+            except ValidationError as error:
+                errors[str(key)] = error.messages
+        _raise(errors)
+        return loaded
 
 
-def _item(code, subject_kind, spec, path) -> Item:
-    if not _NAME.match(code):
-        _fail(path, "item codes are lower_snake_case")
-    _mapping(spec, path, allowed=ITEM_KEYS, required=("name",))
-    _string(spec["name"], f"{path}.name")
-    kind = spec.get("kind", "merit")
-    if kind not in ITEM_KINDS:
-        _fail(f"{path}.kind", f"must be one of {', '.join(ITEM_KINDS)}")
-    categories = branch_kinds = ()
-    if spec.get("categories") is not None:
-        if subject_kind != "member":
-            _fail(f"{path}.categories", "only member items are scoped by member category")
-        categories = _choices(spec["categories"], f"{path}.categories", CATEGORIES)
-    if spec.get("branch_kinds") is not None:
-        if subject_kind != "branch":
-            _fail(f"{path}.branch_kinds", "only branch items are scoped by branch kind")
-        branch_kinds = _choices(spec["branch_kinds"], f"{path}.branch_kinds", BRANCH_KINDS)
-    cap = None
-    if spec.get("monthly_cap") is not None:
-        cap = _decimal(spec["monthly_cap"], f"{path}.monthly_cap", positive=True)
-    description = spec.get("description", "")
-    if not isinstance(description, str):
-        _fail(f"{path}.description", "must be a string")
-    return Item(code=code, subject_kind=subject_kind, name=spec["name"], kind=kind,
-                categories=categories, branch_kinds=branch_kinds, monthly_cap=cap,
-                description=description)
+class LevelKey(fields.Integer):
+    """A star level as a mapping key, ``5:`` or ``"5":``."""
+    default_error_messages = _messages("keys must be star levels 0 to 5")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        level = int(value) if isinstance(value, str) and value.isdigit() else value
+        if isinstance(level, bool) or not isinstance(level, int) or level not in LEVELS:
+            raise self.make_error("invalid")
+        return level
 
 
-def _rollup(spec, kind, path) -> RollUp:
-    _mapping(spec, path, allowed=("from", "aggregate", "weight", "min_level"),
-             required=("from", "aggregate", "weight"))
-    if spec["from"] != CHILD_OF[kind]:
-        _fail(f"{path}.from", f"a {kind} rolls up its {CHILD_OF[kind]}s")
-    aggregate = spec["aggregate"]
-    if aggregate not in AGGREGATES:
-        _fail(f"{path}.aggregate", f"must be one of {', '.join(AGGREGATES)}")
-    weight = spec["weight"]
-    if isinstance(weight, Mapping):
-        _mapping(weight, f"{path}.weight", allowed=PERIOD_KINDS, required=PERIOD_KINDS)
-        weights = {k: _decimal(weight[k], f"{path}.weight.{k}", nonnegative=True) for k in PERIOD_KINDS}
-    else:
-        single = _decimal(weight, f"{path}.weight", nonnegative=True)
-        weights = {k: single for k in PERIOD_KINDS}
-    min_level = None
-    if aggregate == "share_at_least":
-        if "min_level" not in spec:
-            _fail(f"{path}.min_level", "is required for aggregate share_at_least")
-        min_level = _level(spec["min_level"], f"{path}.min_level")
-    elif "min_level" in spec:
-        _fail(f"{path}.min_level", "only applies to aggregate share_at_least")
-    return RollUp(child_kind=CHILD_OF[kind], aggregate=aggregate, weights=weights, min_level=min_level)
+class PerPeriod(Number):
+    """One number per period kind, ``{month: x, quarter: y, year: z}``, or one for all three."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, Mapping):
+            return _Weights().load(value)
+        return dict.fromkeys(PERIOD_KINDS, _NOT_NEGATIVE(super()._deserialize(value, attr, data, **kwargs)))
 
 
-def _model_star(spec, path) -> ModelStarCriteria:
-    _mapping(spec, path, allowed=("period", "min_level", "min_items", "max_deduction"))
-    period = _period_kind(spec.get("period", "year"), f"{path}.period", ("quarter", "year"))
-    min_level = _level(spec.get("min_level", 5), f"{path}.min_level")
-    min_points, min_counts = {}, {}
-    for code, need in (spec.get("min_items") or {}).items():
-        need_path = f"{path}.min_items.{code}"
-        _mapping(need, need_path, allowed=("points", "count"))
-        if not need:
-            _fail(need_path, "give points and/or count")
-        if "points" in need:
-            min_points[code] = _decimal(need["points"], f"{need_path}.points", positive=True)
-        if "count" in need:
-            count = need["count"]
-            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-                _fail(f"{need_path}.count", "must be a positive integer")
-            min_counts[code] = count
-    max_deduction = None
-    if spec.get("max_deduction") is not None:
-        max_deduction = _decimal(spec["max_deduction"], f"{path}.max_deduction", nonnegative=True)
-    return ModelStarCriteria(period=period, min_level=min_level, min_points=min_points,
-                             min_counts=min_counts, max_deduction=max_deduction)
+def _text(what="", pattern=None, must="", **kwargs):
+    """A non-blank string; with ``pattern``, one matching it (else: ``'x' is not <what>``)."""
+    must = must or (f"must be {what} (a non-empty string)" if what else "must be a non-empty string")
+    checks = [validate.Regexp(r"(?s).*\S", error=must)]
+    if pattern is not None:
+        checks.append(validate.Regexp(pattern, error=f"{{input!r}} is not {what}"))
+    return fields.String(validate=checks, error_messages=_messages(must), **kwargs)
 
 
-RULE_KEYS = ("id", "source", "type", "when", "item", "subject_field", "points", "note")
-POINT_KEYS = ("fixed", "per", "amount", "unit", "whole_units", "quantum", "rounding", "max_per_event")
+def _string(**kwargs):
+    return fields.String(error_messages=_messages("must be a string"), **kwargs)
 
 
-def _rules(value, items, events) -> tuple[Rule, ...]:
-    if not isinstance(value, list):
-        _fail("rules", "must be a list")
-    rules, ids = [], {}
-    for index, spec in enumerate(value):
-        path = f"rules[{index}]"
-        _mapping(spec, path, allowed=RULE_KEYS, required=("id", "source", "type", "item", "points"))
-        rule_id = _string(spec["id"], f"{path}.id")
-        if rule_id in ids:
-            _fail(f"{path}.id", f"duplicate rule id {rule_id!r} (also rules[{ids[rule_id]}])")
-        ids[rule_id] = index
-        source = _string(spec["source"], f"{path}.source", pattern=_NAME, what="a service name")
-        type_ = _string(spec["type"], f"{path}.type", pattern=_NAME, what="an event type")
-        declared = events.get(f"{source}.{type_}")
-        code = spec["item"]
-        if code not in items:
-            _fail(f"{path}.item", f"unknown item {code!r}")
-        item = items[code]
-        subject_field = spec.get("subject_field", ID_FIELD_OF[item.subject_kind])
-        _string(subject_field, f"{path}.subject_field", pattern=_FIELD, what="a payload field name")
-        _declared(declared, subject_field, f"{path}.subject_field", source, type_,
-                  types=("integer", "string"))
-        conditions = _conditions(spec.get("when") or {}, f"{path}.when", declared, source, type_)
-        points = _points(spec["points"], f"{path}.points", declared, source, type_)
-        _check_sign(item, points, f"{path}.points")
-        _check_scope(item, conditions, f"{path}.when")
-        note = spec.get("note", "")
-        if not isinstance(note, str):
-            _fail(f"{path}.note", "must be a string")
-        rules.append(Rule(id=rule_id, source=source, type=type_, item=code,
-                          subject_kind=item.subject_kind, subject_field=subject_field,
-                          conditions=conditions, points=points, note=note))
-    return tuple(rules)
+def _key(pattern=None, reason=None):
+    """A mapping key: a string, matching ``pattern`` if given."""
+    return fields.String(validate=pattern and validate.Regexp(pattern, error=reason),
+                         error_messages=_messages("keys must be strings"))
 
 
-def _declared(declared, name, path, source, type_, *, types=None):
-    """Check ``name`` against the declared payload fields of the event (if declared)."""
-    if declared is None:
+def _one_of(choices, error="must be one of {choices}", **kwargs):
+    choices = tuple(choices)
+    return fields.Raw(validate=validate.OneOf(choices, error=error), **kwargs,
+                      error_messages=_messages(error.format(input=None, choices=", ".join(choices))))
+
+
+def _choices(choices):
+    """At least one of ``choices``; null is the same as leaving the key out."""
+    return Seq(_one_of(choices, "unknown value {input!r} (allowed: {choices})"), allow_none=True,
+               validate=validate.Length(min=1, error=_NONEMPTY), error_messages=_messages(_NONEMPTY))
+
+
+def _scores():
+    five = "must list exactly 5 minimum scores (for 1, 2, 3, 4 and 5 stars)"
+    return Seq(Number(), required=True, validate=validate.Length(equal=5, error=five),
+               error_messages=_messages(five))
+
+
+def _level(**kwargs):
+    return fields.Integer(strict=True, validate=validate.Range(0, 5, error=_LEVEL),
+                          error_messages=_messages(_LEVEL), **kwargs)
+
+
+def _period():
+    """The ``period`` of Model Stars, consequences and subsidies."""
+    return _one_of(("quarter", "year"), load_default="year")
+
+
+def _effective_from(day):
+    if isinstance(day, datetime):
+        raise ValidationError("must be a date, not a timestamp")
+    if day.day != 1:
+        raise ValidationError("must be the first day of a month (caps are per month)")
+
+
+# ---- schemas ---------------------------------------------------------------------------------
+
+class _Schema(Schema):
+    """Keys must be strings and known, which is checked first (a misspelt key is reported as
+    unknown, not as a missing one). ``make`` (a dataclass or a method) builds the loaded value."""
+    error_messages = {"type": "must be a mapping"}
+    make = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.keys = [f.data_key or name for name, f in self.load_fields.items()]
+        self.error_messages["unknown"] = f"unknown key (allowed: {', '.join(self.keys)})"
+
+    def on_bind_field(self, field_name, field_obj):
+        field_obj.error_messages["required"] = "is required"
+
+    @pre_load
+    def _known_keys(self, data, **kwargs):
+        if isinstance(data, Mapping):
+            unknown = self.error_messages["unknown"]
+            _raise({str(key): [unknown if isinstance(key, str) else "keys must be strings"]
+                    for key in data if key not in self.keys})
+        return data
+
+    @post_load
+    def _make(self, data, **kwargs):
+        return data if self.make is None else self.make(**data)
+
+
+_Weights = _Schema.from_dict({kind: Number(required=True, validate=_NOT_NEGATIVE) for kind in PERIOD_KINDS})
+
+
+class ThresholdsSchema(_Schema):
+    month, quarter, year = _scores(), _scores(), _scores()
+    make = Thresholds
+
+    @validates_schema
+    def _increasing(self, data, **kwargs):
+        for kind, low in data.items():
+            for i in range(1, 5):
+                if low[i] <= low[i - 1]:
+                    _raise({kind: {i: [f"must increase strictly ({low[i]} after {low[i - 1]})"]}})
+
+
+class ItemSchema(_Schema):
+    name = _text(required=True)
+    kind = _one_of(ITEM_KINDS, load_default="merit")
+    categories = _choices(CATEGORIES)
+    branch_kinds = _choices(BRANCH_KINDS)
+    monthly_cap = Number(allow_none=True, validate=_POSITIVE)
+    description = _string()
+
+    def make(self, **data):  # the subject makes the Item; null means the default, as if left out
+        return {key: value for key, value in data.items() if value is not None}
+
+
+class RollUpSchema(_Schema):
+    child_kind = fields.Raw(data_key="from", required=True, allow_none=True)  # the subject checks it
+    aggregate = _one_of(AGGREGATES, required=True)
+    weights = PerPeriod(data_key="weight", required=True)
+    min_level = _level()
+    make = RollUp
+
+    @validates_schema
+    def _min_level(self, data, **kwargs):
+        if data["aggregate"] == "share_at_least" and "min_level" not in data:
+            raise ValidationError("is required for aggregate share_at_least", "min_level")
+        if data["aggregate"] != "share_at_least" and "min_level" in data:
+            raise ValidationError("only applies to aggregate share_at_least", "min_level")
+
+
+class MinimumSchema(_Schema):
+    """What a Model Star needs of one item."""
+    points = Number(validate=_POSITIVE)
+    count = fields.Integer(strict=True, validate=validate.Range(min=1, error="must be a positive integer"),
+                           error_messages=_messages("must be a positive integer"))
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("give points and/or count")
+
+
+class ModelStarSchema(_Schema):
+    period = _period()
+    min_level = _level(load_default=5)
+    min_items = Keyed(_key(), Part(MinimumSchema), blank=True)
+    max_deduction = Number(allow_none=True, validate=_NOT_NEGATIVE)
+
+    def make(self, min_items, **data):
+        def minimums(key):
+            return {code: need[key] for code, need in min_items.items() if key in need}
+        return ModelStarCriteria(min_points=minimums("points"), min_counts=minimums("count"), **data)
+
+
+class SubjectSchema(_Schema):
+    """The subject ``kind`` (``SubjectSchema("member")``); loads as ``(SubjectSpec, {code: Item})``."""
+    star = fields.Raw(required=True, allow_none=True)  # checked against the kind
+    name = _text()
+    thresholds = Part(ThresholdsSchema, required=True)
+    items = Keyed(_key(_NAME, "item codes are lower_snake_case"), Part(ItemSchema), blank=True)
+    rollup = Part(RollUpSchema, allow_none=True, load_default=None)
+    model_star = Part(ModelStarSchema, allow_none=True, load_default=None)
+
+    def __init__(self, kind, **kwargs):
+        super().__init__(**kwargs)
+        self.kind = kind
+
+    @validates_schema
+    def _fits_kind(self, data, **kwargs):
+        kind, child, errors = self.kind, CHILD_OF.get(self.kind), {}
+        if data["star"] != STAR_OF[kind]:
+            errors["star"] = [f"the star of a {kind} is {STAR_OF[kind]!r}"]
+        for code, item in data["items"].items():
+            if "categories" in item and kind != "member":
+                errors[f"items.{code}.categories"] = ["only member items are scoped by member category"]
+            if "branch_kinds" in item and kind != "branch":
+                errors[f"items.{code}.branch_kinds"] = ["only branch items are scoped by branch kind"]
+        if data["rollup"] is not None and child is None:
+            errors["rollup"] = ["a member has no children to roll up"]
+        elif data["rollup"] is not None and data["rollup"].child_kind != child:
+            errors["rollup.from"] = [f"a {kind} rolls up its {child}s"]
+        model = data["model_star"]
+        for code in (*model.min_points, *model.min_counts) if model is not None else ():
+            if code not in data["items"]:
+                errors[f"model_star.min_items.{code}"] = [f"not an item of subject {kind}"]
+        _raise(errors)
+
+    def make(self, items, name=None, **data):
+        return (SubjectSpec(kind=self.kind, name=name or STAR_OF[self.kind], **data),
+                {code: Item(code=code, subject_kind=self.kind, **item) for code, item in items.items()})
+
+
+class SubjectsSchema(_Schema):
+    """Loads as ``({kind: SubjectSpec}, {code: Item})``."""
+    member = Part(SubjectSchema("member"))
+    branch = Part(SubjectSchema("branch"))
+    committee = Part(SubjectSchema("committee"))
+
+    @validates_schema
+    def _together(self, data, **kwargs):
+        if not data:
+            raise ValidationError("must define at least one subject kind")
+        errors, owner = {}, {}
+        for kind, (spec, items) in data.items():
+            for code in items:
+                if code in owner:
+                    errors[f"{kind}.items.{code}"] = [f"item code already used by subject {owner[code]}"]
+                owner.setdefault(code, kind)
+            if spec.rollup is not None and spec.rollup.child_kind not in data:
+                errors[f"{kind}.rollup.from"] = [f"subject kind {spec.rollup.child_kind} is not defined"]
+        _raise(errors)
+
+    def make(self, **data):
+        items = {code: item for _, own in data.values() for code, item in own.items()}
+        return {kind: spec for kind, (spec, _) in data.items()}, items
+
+
+class OperatorsSchema(_Schema):
+    eq = Scalar(allow_none=True)
+    in_ = Seq(Scalar(allow_none=True), data_key="in", attribute="in",
+              validate=validate.Length(min=1, error=_NONEMPTY), error_messages=_messages(_NONEMPTY))
+    gte, lte = Number(), Number()
+    present = Flag()
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError(f"give at least one of {', '.join(CONDITION_OPS)}")
+
+
+class FieldTest(fields.Field):
+    """One entry of ``when``, loaded as ``{op: value}``: a mapping of operators, or a bare value
+    meaning ``{eq: value}``."""
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        if isinstance(value, list):
+            raise ValidationError("a list is not a value: write {in: [...]} to accept several values")
+        if isinstance(value, Mapping):
+            return OperatorsSchema().load(value)
+        return {"eq": Scalar(allow_none=True).deserialize(value)}
+
+
+class PointsSchema(_Schema):
+    fixed = Number()
+    per = _text("a payload field name", _FIELD)
+    amount = Number(validate=validate.NoneOf([0], error="must not be 0"))
+    unit = Number(validate=_POSITIVE)
+    whole_units = Flag()
+    quantum = Number(validate=_POSITIVE)
+    rounding = _one_of(ROUNDING)
+    max_per_event = Number(allow_none=True, validate=_POSITIVE)
+    make = Points  # a key left out takes the dataclass default
+
+    @validates_schema
+    def _fixed_or_per(self, data, **kwargs):
+        if ("fixed" in data) == ("per" in data):
+            raise ValidationError("give exactly one of fixed or per")
+        if "fixed" in data:
+            _raise({key: ["only applies with per"] for key in ("amount", "unit", "whole_units")
+                    if key in data})
+        elif "amount" not in data:
+            raise ValidationError("is required with per (points per unit)", "amount")
+
+
+class RuleSchema(_Schema):
+    id = _text(required=True)
+    source = _text("a service name", _NAME, required=True)
+    type = _text("an event type", _NAME, required=True)
+    when = Keyed(_key(_FIELD, "not a valid payload field name"), FieldTest(), blank=True)
+    item = _text("an item code", required=True)
+    subject_field = _text("a payload field name", _FIELD)
+    points = Part(PointsSchema, required=True)
+    note = _string()
+
+    def make(self, when, subject_field=None, **data):  # _linked adds what the item decides
+        conditions = tuple(Condition(name, op, value)
+                           for name, ops in when.items() for op, value in ops.items())
+        return Rule(conditions=conditions, subject_kind=None, subject_field=subject_field, **data)
+
+
+class ConsequencesSchema(_Schema):
+    period = _period()
+    award_priority = Part(_Schema.from_dict({"min_level": _level(load_default=4)}), blank=True)
+    unqualified_review = Part(_Schema.from_dict({"max_level": _level(load_default=1)}), blank=True)
+
+    @validates_schema
+    def _apart(self, data, **kwargs):
+        award = data["award_priority"]["min_level"]
+        if data["unqualified_review"]["max_level"] >= award:
+            _raise({"unqualified_review.max_level": [f"must be below award_priority.min_level ({award})"]})
+
+    def make(self, period, award_priority, unqualified_review):
+        return Consequences(period=period, award_min_level=award_priority["min_level"],
+                            review_max_level=unqualified_review["max_level"])
+
+
+class SubsidySchema(_Schema):
+    period = _period()
+    base = Number(required=True, validate=_NOT_NEGATIVE)
+    factors = Keyed(LevelKey(), Number(validate=_NOT_NEGATIVE), required=True,
+                    error_messages=_messages("must be a mapping from star level (0-5) to factor"))
+    make = Subsidy
+
+    @validates_schema
+    def _factors(self, data, **kwargs):
+        factors = data["factors"]
+        problems = ([(n, "is required (one factor per star level 0-5)") for n in LEVELS if n not in factors]
+                    or [(n, "4-5 star branches get a bonus: factor must be >= 1")
+                        for n in (4, 5) if factors[n] < 1]
+                    or [(n, "0-2 star branches get a deduction: factor must be <= 1")
+                        for n in (0, 1, 2) if factors[n] > 1]
+                    or [(n, "factors must not decrease as stars increase")
+                        for n in range(1, 6) if factors[n] < factors[n - 1]])
+        _raise({f"factors.{n}": [reason] for n, reason in problems[:1]})
+
+
+class RulebookSchema(_Schema):
+    version = _text(required=True, must='must be a non-empty string (quote numbers such as "2026.1")')
+    effective_from = fields.Date(required=True, validate=_effective_from,
+                                 error_messages={"invalid": "not an ISO date: {input!r}",
+                                                 "null": "must be a date (YYYY-MM-DD)"})
+    description = _string(allow_none=True)
+    events = Keyed(_key(_EVENT, "event keys are written source.type, e.g. members.activity_recorded"),
+                   Keyed(_key(_FIELD, "not a valid field name"),
+                         _one_of(FIELD_TYPES, "unknown payload field type {input!r} (allowed: {choices})")),
+                   blank=True)
+    subjects = Part(SubjectsSchema, required=True)
+    rules = Seq(Part(RuleSchema), required=True)
+    consequences = Part(ConsequencesSchema, blank=True)
+    subsidy = Part(SubsidySchema, allow_none=True, load_default=None)
+
+    @validates_schema(pass_original=True)
+    def _cross_references(self, data, original, **kwargs):
+        _raise(_rule_problems(data["rules"], data["subjects"][1], data["events"], original["rules"]))
+
+    def make(self, subjects, rules, description=None, **data):
+        subjects, items = subjects
+        return Rulebook(subjects=subjects, items=items, **data,
+                        rules=tuple(_linked(rule, items[rule.item]) for rule in rules))
+
+
+# ---- cross-references of the rules -----------------------------------------------------------
+
+def _linked(rule: Rule, item: Item) -> Rule:
+    """``rule`` with the subject kind of its item and, unless given, that kind's id field."""
+    return replace(rule, subject_kind=item.subject_kind,
+                   subject_field=rule.subject_field or ID_FIELD_OF[item.subject_kind])
+
+
+def _rule_problems(rules, items, events, raw_rules) -> dict[str, list[str]]:
+    """Rule ids are unique and items known; each rule fits its item (sign of the points, category or
+    branch-kind scope) and the declared payload fields of its event (when declared)."""
+    problems, first = {}, {}
+    for index, (rule, raw) in enumerate(zip(rules, raw_rules)):
+        found = []
+        if rule.id in first:
+            found.append(("id", f"duplicate rule id {rule.id!r} (also rules[{first[rule.id]}])"))
+        first.setdefault(rule.id, index)
+        item = items.get(rule.item)
+        if item is None:
+            found.append(("item", f"unknown item {rule.item!r}"))
+        else:
+            declared = events.get(f"{rule.source}.{rule.type}")
+            if declared is not None:
+                found += _payload_problems(_linked(rule, item), declared, raw.get("when") or {})
+            found += _sign_problems(item, rule.points) + _scope_problems(item, rule.conditions)
+        for key, reason in found:
+            problems.setdefault(f"rules[{index}].{key}", []).append(reason)
+    return problems
+
+
+def _payload_problems(rule: Rule, declared, raw_when) -> list[tuple[str, str]]:
+    """The payload fields ``rule`` reads, against the field types ``declared`` for its event."""
+    def unknown(name, types=()):
+        if name not in declared:
+            return f"unknown payload field {name!r} for {rule.source}.{rule.type}"
+        if types and declared[name] not in types:
+            return f"payload field {name!r} is {declared[name]}, expected {' or '.join(types)}"
         return None
-    if name not in declared:
-        _fail(path, f"unknown payload field {name!r} for {source}.{type_}")
-    if types is not None and declared[name] not in types:
-        _fail(path, f"payload field {name!r} is {declared[name]}, expected {' or '.join(types)}")
-    return declared[name]
 
-
-def _scalar(value, path):
-    if isinstance(value, (str, bool, int, Decimal)) or value is None:
-        return value
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value.isoformat()
-    _fail(path, "condition values must be strings, numbers, booleans or null")
+    found = [("subject_field", unknown(rule.subject_field, ("integer", "string")))]
+    for name, op, value in ((c.field, c.op, c.value) for c in rule.conditions):
+        kind = declared.get(name)
+        key = f"when.{name}.{op}" if isinstance(raw_when[name], Mapping) else f"when.{name}"
+        if kind is None:
+            found.append((f"when.{name}", unknown(name)))
+        elif op in ("gte", "lte") and kind not in NUMERIC_TYPES:
+            found.append((key, f"payload field {name!r} is {kind}, {op} needs a number"))
+        else:
+            found += [(key, f"{v!r} can never equal payload field {name!r} of type {kind}")
+                      for v in {"eq": (value,), "in": value}.get(op, ()) if not _matches_type(v, kind)][:1]
+    if rule.points.per is not None:
+        found.append(("points.per", unknown(rule.points.per, NUMERIC_TYPES)))
+    return [(key, reason) for key, reason in found if reason]
 
 
 def _matches_type(value, field_type) -> bool:
@@ -686,169 +880,35 @@ def _matches_type(value, field_type) -> bool:
     return isinstance(value, str)  # string, date (ISO)
 
 
-def _conditions(spec, path, declared, source, type_) -> tuple[Condition, ...]:
-    _mapping(spec, path)
-    conditions = []
-    for name, test in spec.items():
-        field_path = f"{path}.{name}"
-        if not _FIELD.match(name):
-            _fail(field_path, "not a valid payload field name")
-        field_type = _declared(declared, name, field_path, source, type_)
-        if isinstance(test, list):
-            _fail(field_path, "a list is not a value: write {in: [...]} to accept several values")
-        if not isinstance(test, Mapping):
-            test = {"eq": test}
-            ops_path = field_path
-        else:
-            ops_path = None
-            _mapping(test, field_path, allowed=CONDITION_OPS)
-            if not test:
-                _fail(field_path, f"give at least one of {', '.join(CONDITION_OPS)}")
-        for op, raw in test.items():
-            op_path = ops_path or f"{field_path}.{op}"
-            if op == "in":
-                if not isinstance(raw, list) or not raw:
-                    _fail(op_path, "must be a non-empty list")
-                value = tuple(_scalar(v, f"{op_path}[{i}]") for i, v in enumerate(raw))
-                checks = value
-            elif op in ("gte", "lte"):
-                value = _decimal(raw, op_path)
-                if field_type is not None and field_type not in NUMERIC_TYPES:
-                    _fail(op_path, f"payload field {name!r} is {field_type}, {op} needs a number")
-                checks = ()
-            elif op == "present":
-                if not isinstance(raw, bool):
-                    _fail(op_path, "must be true or false")
-                value, checks = raw, ()
-            else:
-                value = _scalar(raw, op_path)
-                checks = (value,)
-            if field_type is not None:
-                for check in checks:
-                    if not _matches_type(check, field_type):
-                        _fail(op_path, f"{check!r} can never equal payload field {name!r} of type {field_type}")
-            conditions.append(Condition(name, op, value))
-    return tuple(conditions)
+_SIGNS = {"merit": ((1,), "a merit item: points must be positive"),
+          "deduction": ((-1,), "a deduction item (减星项): points must be negative"),
+          "veto": ((0, -1), "a veto item (否决项): points must be 0 or negative")}
 
 
-def _points(spec, path, declared, source, type_) -> Points:
-    _mapping(spec, path, allowed=POINT_KEYS)
-    if ("fixed" in spec) == ("per" in spec):
-        _fail(path, "give exactly one of fixed or per")
-    quantum = _decimal(spec.get("quantum", "0.01"), f"{path}.quantum", positive=True)
-    rounding = spec.get("rounding", "half_up")
-    if rounding not in ROUNDING:
-        _fail(f"{path}.rounding", f"must be one of {', '.join(ROUNDING)}")
-    max_per_event = None
-    if spec.get("max_per_event") is not None:
-        max_per_event = _decimal(spec["max_per_event"], f"{path}.max_per_event", positive=True)
-    if "fixed" in spec:
-        for key in ("amount", "unit", "whole_units"):
-            if key in spec:
-                _fail(f"{path}.{key}", "only applies with per")
-        return Points(fixed=_decimal(spec["fixed"], f"{path}.fixed"), quantum=quantum,
-                      rounding=rounding, max_per_event=max_per_event)
-    per = _string(spec["per"], f"{path}.per", pattern=_FIELD, what="a payload field name")
-    _declared(declared, per, f"{path}.per", source, type_, types=NUMERIC_TYPES)
-    if "amount" not in spec:
-        _fail(f"{path}.amount", "is required with per (points per unit)")
-    amount = _decimal(spec["amount"], f"{path}.amount")
-    if amount == 0:
-        _fail(f"{path}.amount", "must not be 0")
-    unit = _decimal(spec.get("unit", 1), f"{path}.unit", positive=True)
-    whole_units = spec.get("whole_units", False)
-    if not isinstance(whole_units, bool):
-        _fail(f"{path}.whole_units", "must be true or false")
-    return Points(per=per, amount=amount, unit=unit, whole_units=whole_units, quantum=quantum,
-                  rounding=rounding, max_per_event=max_per_event)
+def _sign_problems(item: Item, points: Points) -> list[tuple[str, str]]:
+    signs, must = _SIGNS[item.kind]
+    if points.sign in signs:
+        return []
+    return [("points.fixed" if points.per is None else "points.amount", f"item {item.code} is {must}")]
 
 
-def _check_sign(item: Item, points: Points, path):
-    key = f"{path}.fixed" if points.per is None else f"{path}.amount"
-    if item.kind == "merit" and points.sign <= 0:
-        _fail(key, f"item {item.code} is a merit item: points must be positive")
-    if item.kind == "deduction" and points.sign >= 0:
-        _fail(key, f"item {item.code} is a deduction item (减星项): points must be negative")
-    if item.kind == "veto" and points.sign > 0:
-        _fail(key, f"item {item.code} is a veto item (否决项): points must be 0 or negative")
+def _scope_problems(item: Item, conditions) -> list[tuple[str, str]]:
+    """A rule crediting an item of some categories (branch kinds) only must be restricted to them."""
+    def restricted(name):  # the values conditions on ``name`` allow; None: any value
+        allowed = [{c.value} if c.op == "eq" else set(c.value)
+                   for c in conditions if c.field == name and c.op in ("eq", "in")]
+        return set.intersection(*allowed) if allowed else None
 
-
-def _restricted_values(conditions, name):
-    """Values a condition on ``name`` restricts the payload to (None when unrestricted)."""
-    allowed = None
-    for condition in conditions:
-        if condition.field != name:
-            continue
-        if condition.op == "eq":
-            values = {condition.value}
-        elif condition.op == "in":
-            values = set(condition.value)
-        else:
-            continue
-        allowed = values if allowed is None else allowed & values
-    return allowed
-
-
-def _check_scope(item: Item, conditions, path):
-    if item.categories:
-        allowed = _restricted_values(conditions, "category")
-        if allowed is None or not allowed <= set(item.categories):
-            _fail(f"{path}.category", f"item {item.code} is for categories "
-                                      f"{', '.join(item.categories)} only: restrict category to them")
+    found, categories = [], restricted("category")
+    if item.categories and (categories is None or not categories <= set(item.categories)):
+        found.append(("when.category", f"item {item.code} is for categories {', '.join(item.categories)} "
+                                       f"only: restrict category to them"))
     if item.branch_kinds:
-        kinds = _restricted_values(conditions, "branch_kind")
-        if kinds is None:
-            categories = _restricted_values(conditions, "category")
-            kinds = None if categories is None else {BRANCH_KIND_OF_CATEGORY.get(c) for c in categories}
+        kinds = restricted("branch_kind")
+        if kinds is None and categories is not None:
+            kinds = {BRANCH_KIND_OF_CATEGORY.get(c) for c in categories}
         if kinds is None or not kinds <= set(item.branch_kinds):
-            _fail(f"{path}.branch_kind", f"item {item.code} is for branch kinds "
-                                         f"{', '.join(item.branch_kinds)} only: restrict branch_kind "
-                                         f"(or category) to them")
-
-
-def _consequences(spec) -> Consequences:
-    if spec is None:
-        return Consequences()
-    path = "consequences"
-    _mapping(spec, path, allowed=("period", "award_priority", "unqualified_review"))
-    period = _period_kind(spec.get("period", "year"), f"{path}.period", ("quarter", "year"))
-    award = _mapping(spec.get("award_priority") or {}, f"{path}.award_priority", allowed=("min_level",))
-    review = _mapping(spec.get("unqualified_review") or {}, f"{path}.unqualified_review",
-                      allowed=("max_level",))
-    award_min = _level(award.get("min_level", 4), f"{path}.award_priority.min_level")
-    review_max = _level(review.get("max_level", 1), f"{path}.unqualified_review.max_level")
-    if review_max >= award_min:
-        _fail(f"{path}.unqualified_review.max_level",
-              f"must be below award_priority.min_level ({award_min})")
-    return Consequences(period=period, award_min_level=award_min, review_max_level=review_max)
-
-
-def _subsidy(spec) -> Subsidy:
-    path = "subsidy"
-    _mapping(spec, path, allowed=("period", "base", "factors"), required=("base", "factors"))
-    period = _period_kind(spec.get("period", "year"), f"{path}.period", ("quarter", "year"))
-    base = _decimal(spec["base"], f"{path}.base", nonnegative=True)
-    raw = spec["factors"]
-    if not isinstance(raw, Mapping):
-        _fail(f"{path}.factors", "must be a mapping from star level (0-5) to factor")
-    factors = {}
-    for key, value in raw.items():
-        level = key if isinstance(key, int) and not isinstance(key, bool) else None
-        if isinstance(key, str) and key.isdigit():
-            level = int(key)
-        if level not in LEVELS:
-            _fail(f"{path}.factors.{key}", "keys must be star levels 0 to 5")
-        factors[level] = _decimal(value, f"{path}.factors.{key}", nonnegative=True)
-    for level in LEVELS:
-        if level not in factors:
-            _fail(f"{path}.factors.{level}", "is required (one factor per star level 0-5)")
-    for level in (4, 5):
-        if factors[level] < 1:
-            _fail(f"{path}.factors.{level}", "4-5 star branches get a bonus: factor must be >= 1")
-    for level in (0, 1, 2):
-        if factors[level] > 1:
-            _fail(f"{path}.factors.{level}", "0-2 star branches get a deduction: factor must be <= 1")
-    for level in range(1, 6):
-        if factors[level] < factors[level - 1]:
-            _fail(f"{path}.factors.{level}", "factors must not decrease as stars increase")
-    return Subsidy(base=base, factors=factors, period=period)
+            found.append(("when.branch_kind", f"item {item.code} is for branch kinds "
+                                              f"{', '.join(item.branch_kinds)} only: restrict branch_kind "
+                                              f"(or category) to them"))
+    return found

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Iterable, Mapping
 
 from services.stars.periods import as_date, month_key, parse_period
@@ -88,6 +88,11 @@ def holds(condition: Condition, payload: Mapping) -> bool:
 def matches(conditions: Iterable[Condition], payload: Mapping) -> bool:
     """Whether every condition holds (an empty list always matches)."""
     return all(holds(condition, payload) for condition in conditions)
+
+
+def shown(value) -> str:
+    """A score as people read it: exactly two decimals, half up (the ledger keeps four)."""
+    return format(Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP), "f")
 
 
 def round_to(value: Decimal, quantum: Decimal, rounding: str) -> Decimal:
@@ -235,29 +240,56 @@ def summarise(rulebooks, entries: Iterable[Mapping], period: str) -> dict[tuple,
     """Summaries keyed ``(subject_kind, subject_id)`` for the ``period`` key ("2026-11",
     "2026-Q4", "2026"): entries outside the period are ignored, caps apply per month, and a
     period's score is the sum of its months (so Dec 31 never counts toward the next year)."""
-    span = parse_period(period)
+    return summarise_periods(rulebooks, entries, [period])[period]
+
+
+def summarise_periods(rulebooks, entries: Iterable[Mapping], periods: Iterable[str]) -> dict[str, dict[tuple, Summary]]:
+    """``summarise`` for several period keys in one pass over the entries: ``{period: {subject:
+    Summary}}`` (caps are applied once per subject, item and month, then months are summed)."""
     books = _books(rulebooks)
-    inside = [entry for entry in entries if span.contains(entry["occurred_on"])]
-    capped = apply_caps(books, inside)
-    counts: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for entry in inside:
-        counts[(entry["subject_kind"], entry["subject_id"])][entry["item"]] += int(entry.get("count", 1))
-    items: dict[tuple, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    kinds: dict[str, Item | None] = {}
+    spans = {key: parse_period(key) for key in periods}
+    months = set().union(*(span.months for span in spans.values())) if spans else set()
+    raw: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    counts: dict[tuple, int] = defaultdict(int)
+    for entry in entries:
+        month = month_key(entry["occurred_on"])
+        if month not in months:
+            continue
+        key = (entry["subject_kind"], entry["subject_id"], entry["item"], month)
+        raw[key] += Decimal(entry["points"])
+        counts[key] += int(entry.get("count", 1))
     cache: dict = {}
-    for (kind, subject_id, code, month), total in capped.items():
-        items[(kind, subject_id)][code] += total
-        if kinds.get(code) is None:
-            kinds[code] = _book_of_month(books, month, cache).items.get(code)
+    spec_of: dict[tuple, Item | None] = {}
+    capped = {}
+    for key, total in raw.items():
+        spec = _book_of_month(books, key[3], cache).items.get(key[2])
+        spec_of[key] = spec
+        capped[key] = clamp(spec, total)
     result = {}
-    for subject in set(items) | set(counts):
-        item_totals = dict(items.get(subject, {}))
-        item_counts = {code: n for code, n in counts.get(subject, {}).items()}
-        vetoes = tuple(sorted(code for code, n in item_counts.items()
-                              if n > 0 and kinds.get(code) is not None and kinds[code].is_veto))
-        deductions = sum((total for code, total in item_totals.items()
-                          if (kinds.get(code).is_deduction if kinds.get(code) else total < 0)), ZERO)
-        result[subject] = Summary(subject_kind=subject[0], subject_id=subject[1], period=period,
-                                  score=sum(item_totals.values(), ZERO), items=item_totals,
-                                  counts=item_counts, vetoes=vetoes, deductions=deductions)
+    for period, span in spans.items():
+        inside = set(span.months)
+        items: dict[tuple, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+        item_counts: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        kinds: dict[str, Item | None] = {}
+        for key, total in capped.items():
+            if key[3] not in inside:
+                continue
+            subject, code = key[:2], key[2]
+            items[subject][code] += total
+            item_counts[subject][code] += counts[key]
+            if kinds.get(code) is None:
+                kinds[code] = spec_of[key]
+        result[period] = {subject: _summary(subject, period, dict(items[subject]),
+                                            dict(item_counts[subject]), kinds)
+                          for subject in items}
     return result
+
+
+def _summary(subject, period, item_totals, item_counts, kinds) -> Summary:
+    vetoes = tuple(sorted(code for code, n in item_counts.items()
+                          if n > 0 and kinds.get(code) is not None and kinds[code].is_veto))
+    deductions = sum((total for code, total in item_totals.items()
+                      if (kinds.get(code).is_deduction if kinds.get(code) else total < 0)), ZERO)
+    return Summary(subject_kind=subject[0], subject_id=subject[1], period=period,
+                   score=sum(item_totals.values(), ZERO), items=item_totals,
+                   counts=item_counts, vetoes=vetoes, deductions=deductions)

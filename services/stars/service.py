@@ -7,10 +7,10 @@ Thin on purpose: rules live in the pure modules (``rulebook``, ``scoring``, ``le
 from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 
-from services.stars import books, closings, pipeline, reports, standings
+from services.stars import books, closings, pipeline, reports
 from services.stars.models import Base
 from shared.bus.store import Store
-from shared.bus.subscribe import subscribe, subscribe_dynamic
+from shared.bus.batch import subscribe_batch
 from shared.service import ServiceBase
 
 
@@ -38,35 +38,12 @@ class StarsService(ServiceBase):
     rulebooks = Rulebooks()
 
     # -- events ----------------------------------------------------------------------------------
-    @subscribe_dynamic(bindings_from=books.bindings)
-    def on_scored_event(self, event):
-        with self.store.handling(event) as session:
-            pipeline.scored_event(session, self.rulebooks, event)
-
-    @subscribe("members", "member_registered")
-    def on_member_registered(self, event):
-        with self.store.handling(event) as session:
-            pipeline.member_placed(session, self.rulebooks, event)
-
-    @subscribe("members", "member_transferred")
-    def on_member_transferred(self, event):
-        with self.store.handling(event) as session:
-            pipeline.member_placed(session, self.rulebooks, event)
-
-    @subscribe("members", "member_left")
-    def on_member_left(self, event):
-        with self.store.handling(event) as session:
-            pipeline.member_placed(session, self.rulebooks, event, active=False)
-
-    @subscribe("members", "org_unit_created")
-    def on_org_unit_created(self, event):
-        with self.store.handling(event) as session:
-            pipeline.unit_changed(session, self.rulebooks, event)
-
-    @subscribe("members", "org_unit_changed")
-    def on_org_unit_changed(self, event):
-        with self.store.handling(event) as session:
-            pipeline.unit_changed(session, self.rulebooks, event)
+    @subscribe_batch(bindings_from=books.bindings, partitions_from=books.partitions)
+    def on_events(self, events):
+        """Every event the rulebook scores, revocations and the directory events, in batches,
+        partitioned by township (``stars.partitions``): one consumer at a time per partition."""
+        with self.store.handling_batch(events) as (session, fresh):
+            pipeline.absorb(session, self.rulebooks, fresh)
 
     # -- reads -----------------------------------------------------------------------------------
     @rpc
@@ -120,9 +97,8 @@ class StarsService(ServiceBase):
         if closed_by is not None:
             closed_by = reports.words(closed_by, "closed_by")
         with self.store.transaction() as session:
-            standings.lock_everything(session)
             payload = closings.close(session, self.rulebooks.books, key, closed_by,
-                                     standings.now(), early=early)
+                                     pipeline.now(), early=early)
             session.publish(event_type, payload)
         return reports.plain(payload)
 
@@ -151,16 +127,9 @@ class StarsService(ServiceBase):
         key = reports.period(period)
         reason, operator = reports.words(reason, "reason"), reports.words(operator, "operator")
         with self.store.transaction() as session:
-            standings.lock_everything(session)
-            summary, results = reports.rescore(session, self.rulebooks, key, reason, operator,
-                                               standings.now())
-            for day, result in results:
-                for change in result.changes:
-                    session.publish("score_changed", standings.score_changed_payload(
-                        change, day, "rescored"))
-                    moved = standings.level_changed_payload(change)
-                    if moved:
-                        session.publish("star_level_changed", moved)
+            summary, changes, taken = reports.rescore(session, self.rulebooks, key, reason,
+                                                      operator, pipeline.now())
+            pipeline.publish(session, changes, pipeline.Batch(cause="rescored"), taken)
         return reports.plain(summary)
 
     @staticmethod

@@ -2,10 +2,11 @@
 
 A service never publishes directly. It adds the event to ``bus_outbox`` inside the same
 transaction as the data the event describes (``session.publish(type, data)``); the relay then
-publishes committed rows with broker confirms and ``mandatory`` and marks them. A crash anywhere
-loses nothing: an uncommitted transaction has no event, a committed one has a pending row that the
-next relay pass publishes. The price is at-least-once delivery, which consumers absorb with the
-inbox (``shared.bus.inbox``).
+publishes committed rows with broker confirms and ``mandatory``, each with its partition key in the
+``x-partition-key`` header (``shared.contracts.envelope.partition_key``), and marks them. A crash
+anywhere loses nothing: an uncommitted transaction has no event, a committed one has a pending row
+that the next relay pass publishes. The price is at-least-once delivery, which consumers absorb
+with the inbox (``shared.bus.inbox``).
 """
 import json
 import logging
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from shared.bus import topology
 from shared.bus.publisher import Outgoing, PublishFailed
 from shared.contracts import registry
-from shared.contracts.envelope import Envelope
+from shared.contracts.envelope import PARTITION_HEADER, Envelope, partition_key
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +104,13 @@ class Relay:
 
     def _publish(self, rows):
         """Publish ``rows`` as one confirmed batch; (row id, status or None, error) each."""
-        batch = [Outgoing(exchange=topology.events_exchange_name(row.source), routing_key=row.type,
-                          body=json.loads(row.body), message_id=row.event_id,
-                          declare=(topology.events_exchange(row.source),)) for row in rows]
+        batch = []
+        for row in rows:
+            body = json.loads(row.body)
+            batch.append(Outgoing(exchange=topology.events_exchange_name(row.source),
+                                  routing_key=row.type, body=body, message_id=row.event_id,
+                                  headers={PARTITION_HEADER: partition_key(body)},
+                                  declare=(topology.events_exchange(row.source),)))
         try:
             results = self.publisher.publish_batch(batch)
         except PublishFailed as exc:

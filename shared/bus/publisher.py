@@ -22,12 +22,14 @@ class PublishFailed(Exception):
 
 @dataclass
 class Outgoing:
+    """``body`` is sent as JSON, or as-is when it is bytes (a message forwarded undecoded)."""
     exchange: str
     routing_key: str
-    body: dict
+    body: dict | bytes
     message_id: str
     headers: dict = field(default_factory=dict)
     declare: tuple = ()
+    content_type: str | None = None
 
 
 class ConfirmingPublisher:
@@ -86,10 +88,13 @@ class ConfirmingPublisher:
                 tags = []
                 for message in messages:
                     self._declare(producer.channel, message.declare)
-                    producer.publish(json.dumps(message.body, ensure_ascii=False),
+                    raw = isinstance(message.body, (bytes, bytearray))
+                    producer.publish(bytes(message.body) if raw else
+                                     json.dumps(message.body, ensure_ascii=False),
                                      exchange=message.exchange, routing_key=message.routing_key,
                                      mandatory=True, delivery_mode=2,
-                                     content_type="application/json", content_encoding="utf-8",
+                                     content_type=message.content_type or "application/json",
+                                     content_encoding="binary" if raw else "utf-8",
                                      message_id=message.message_id, headers=message.headers or {},
                                      retry=False)
                     self._sent += 1
@@ -112,11 +117,11 @@ class ConfirmingPublisher:
                 self._reset()
                 raise PublishFailed(f"{type(exc).__name__}: {exc}") from exc
 
-    def publish(self, *, exchange, routing_key: str, body: dict, message_id: str,
-                headers: dict | None = None, declare=()) -> bool:
+    def publish(self, *, exchange, routing_key: str, body: dict | bytes, message_id: str,
+                headers: dict | None = None, declare=(), content_type=None) -> bool:
         """One message; True when routed. A nack raises ``PublishFailed``."""
         [outcome] = self.publish_batch([Outgoing(exchange, routing_key, body, message_id,
-                                                 headers or {}, tuple(declare))])
+                                                 headers or {}, tuple(declare), content_type)])
         if outcome is None:
             raise PublishFailed(f"broker refused message {message_id}")
         return outcome

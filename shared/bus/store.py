@@ -15,9 +15,15 @@
             with self.store.handling(event) as session:    # inbox claim + work, one commit
                 ...
 
+        @subscribe_batch(bindings_from=lambda config: [("members", "activity_recorded")])
+        def on_activities(self, events):
+            with self.store.handling_batch(events) as (session, fresh):   # bulk claim + work
+                ...
+
 The provider also runs the outbox relay for the service (woken on every commit, polling as a
 fallback) and, at setup, declares the whole bus topology of every installed service.
 """
+import logging
 import threading
 from contextlib import contextmanager
 
@@ -30,6 +36,9 @@ from shared.bus import inbox, topology
 from shared.bus.outbox import BusSession, Relay
 from shared.bus.subscribe import BusPublisher
 from shared.bus.tables import add_bus_tables
+
+log = logging.getLogger(__name__)
+
 
 class StoreHandle:
     """What a worker gets: transactions bound to the service's outbox and the worker's context."""
@@ -56,6 +65,24 @@ class StoreHandle:
         with self.transaction() as session:
             inbox.claim(session, self.inbox_table, consumer, event.id)
             yield session
+
+    @contextmanager
+    def handling_batch(self, events, consumer=None):
+        """A transaction that first claims every event of ``events`` in the inbox in one statement;
+        yields ``(session, fresh)``: the events (in delivery order) this consumer never handled
+        before. Duplicates (claimed before, or the same id twice in ``events``) are left out, so
+        it never raises ``AlreadyHandled``."""
+        consumer = consumer or self.context.get("consumer") or self.source
+        with self.transaction() as session:
+            claimed = inbox.claim_many(session, self.inbox_table, consumer, [e.id for e in events])
+            fresh = []
+            for event in events:
+                if event.id in claimed:
+                    fresh.append(event)
+                    claimed.discard(event.id)
+                else:
+                    log.debug("%s: event %s already handled; skipped", consumer, event.id)
+            yield session, fresh
 
     def reading(self):
         return self.database.reading()

@@ -10,22 +10,27 @@ Compared with nameko's ``@event_handler`` it adds what a serious deployment need
 * ``AlreadyHandled`` (see ``shared.bus.inbox``) counts as success.
 
 Handlers must be idempotent; the usual way is ``with self.store.handling(event) as session:``.
-"""
-import logging
-import traceback
-from datetime import datetime, timezone
 
+For high rates, ``@subscribe_batch`` (``shared.bus.batch``) hands a handler a list of events at
+a time, with one transaction and a bulk inbox claim per batch, optionally partitioned by township
+over several processes::
+
+    @subscribe_batch(bindings_from=lambda config: [("members", "activity_recorded")],
+                     partitions_from=lambda config: 8)
+    def on_events(self, events):
+        with self.store.handling_batch(events) as (session, fresh):
+            ...
+"""
 from nameko.extensions import SharedExtension
 from nameko.messaging import Consumer
 
 from shared.bus import retry, topology
+from shared.bus.failures import FailureRouting
 from shared.bus.inbox import AlreadyHandled
 from shared.bus.publisher import ConfirmingPublisher
 from shared.contracts import registry
 from shared.contracts.envelope import Envelope
 from shared.errors import InvalidInput
-
-log = logging.getLogger(__name__)
 
 
 class BusPublisher(SharedExtension):
@@ -38,7 +43,19 @@ class BusPublisher(SharedExtension):
         self.publisher.close()
 
 
-class Subscription(Consumer):
+def read_event(body) -> Envelope:
+    """The envelope of a message body with its payload loaded by its contract. Raises
+    ``InvalidInput`` (not an envelope, payload breaks the contract) or ``LookupError``
+    (unknown contract): such a message is dead-lettered at once."""
+    envelope = Envelope.from_wire(body)
+    contract = registry.get(envelope.source, envelope.type)
+    return Envelope(**{**envelope.to_wire(), "data": contract.load(envelope.data)})
+
+
+UNREADABLE = (InvalidInput, LookupError, TypeError)
+
+
+class Subscription(FailureRouting, Consumer):
     bus_publisher = BusPublisher()
     dynamic = False
 
@@ -68,11 +85,11 @@ class Subscription(Consumer):
 
     def handle_message(self, body, message):
         try:
-            envelope = Envelope.from_wire(body)
-            contract = registry.get(envelope.source, envelope.type)
-            envelope = Envelope(**{**envelope.to_wire(), "data": contract.load(envelope.data)})
-        except (InvalidInput, LookupError, TypeError) as exc:
-            self._dead_letter(body, message, exc, "", retry.attempt_of(message.headers))
+            envelope = read_event(body)
+        except UNREADABLE as exc:
+            moved = self.dead_letter(body, message, self.queue.name, exc, "",
+                                     retry.attempt_of(message.headers))
+            self._finish(message, moved)
             return
         context_data = dict(self.unpack_message_headers(message))
         context_data.update(correlation_id=envelope.correlation_id, causation_id=envelope.id,
@@ -88,50 +105,15 @@ class Subscription(Consumer):
     def _settle(self, body, message, worker_ctx, result, exc_info):
         if exc_info is None or issubclass(exc_info[0], AlreadyHandled):
             self.queue_consumer.ack_message(message)
-            return result, exc_info
-        error = exc_info[1]
-        detail = "".join(traceback.format_exception(*exc_info))[-4000:]
-        attempt = retry.attempt_of(message.headers)
-        retryable = not isinstance(error, InvalidInput)
-        decision = retry.decide(attempt, self.delays_ms, retryable)
-        if decision.action == "retry":
-            log.warning("%s failed on attempt %s, retrying in %s ms: %r", self.consumer_name,
-                        attempt, decision.delay_ms, error)
-            self._forward(body, message, topology.delay_name(decision.delay_ms),
-                          self.queue.name, decision.next_attempt, error, detail,
-                          declare=(topology.delay_exchange(decision.delay_ms),
-                                   topology.delay_queue(decision.delay_ms)))
         else:
-            self._dead_letter(body, message, error, detail, attempt)
+            self._finish(message, self.route_failure(body, message, self.queue.name, exc_info))
         return result, exc_info
 
-    def _dead_letter(self, body, message, error, detail, attempt):
-        log.error("%s: event %s dead-lettered after attempt %s: %r", self.consumer_name,
-                  message.properties.get("message_id"), attempt, error)
-        dlq = topology.dead_letter_queue(self.queue.name)
-        self._forward(body, message, "", dlq.name, attempt, error, detail, declare=(dlq,))
-
-    def _forward(self, body, message, exchange, routing_key, attempt, error, detail, declare):
-        headers = dict(message.headers or {})
-        headers.update({retry.ATTEMPT_HEADER: attempt,
-                        "x-jiceng-queue": self.queue.name,
-                        "x-jiceng-error": f"{type(error).__name__}: {error}"[:1000],
-                        "x-jiceng-traceback": detail,
-                        "x-jiceng-failed-at": datetime.now(timezone.utc).isoformat()})
-        message_id = message.properties.get("message_id") or (body or {}).get("id") or ""
-        try:
-            routed = self.bus_publisher.publisher.publish(
-                exchange=exchange, routing_key=routing_key, body=body, message_id=message_id,
-                headers=headers, declare=declare)
-        except Exception:
-            log.exception("%s: could not forward a failed message; requeueing it", self.consumer_name)
+    def _finish(self, message, moved: bool):
+        if moved:
+            self.queue_consumer.ack_message(message)
+        else:
             self.queue_consumer.requeue_message(message)
-            return
-        if not routed:
-            log.error("%s: forwarding to %s was unroutable; requeueing", self.consumer_name, routing_key)
-            self.queue_consumer.requeue_message(message)
-            return
-        self.queue_consumer.ack_message(message)
 
 
 class DynamicSubscription(Subscription):

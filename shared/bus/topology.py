@@ -9,16 +9,40 @@ Layout, per vhost:
 * ``{source}.events``: topic exchange per publishing service (nameko's naming), routing key = type.
 * ``evt-{source}-{type}--{service}.{method}``: durable queue per subscription (nameko's naming);
   a dynamic subscription (bindings read from config, e.g. the stars rulebook) has one queue
-  ``evt-dynamic--{service}.{method}`` bound to every ``(source, type)`` it lists.
+  ``evt-dynamic--{service}.{method}`` bound to every ``(source, type)`` it lists. So does a
+  ``@subscribe_batch`` with one partition (the default).
 * ``evt-...dlq``: its dead-letter queue, where a message lands after its last retry; operators
   inspect and replay it with ``jiceng dlq``.
 * ``jiceng.delay.{ms}ms``: one fanout exchange + queue per retry delay. A failed message is
   published there with the routing key of its consumer queue; the queue's TTL expires it into the
   default exchange, which routes it back to that consumer queue.
+
+A partitioned ``@subscribe_batch`` (N > 1 partitions), with ``name = evt-dynamic--{service}.{method}``:
+
+* ``{name}``: an ``x-consistent-hash`` exchange (plugin ``rabbitmq_consistent_hash_exchange``)
+  hashing the ``x-partition-key`` header, bound from each ``{source}.events`` with routing key =
+  type, for every ``(source, type)`` the subscription lists;
+* ``{name}.p0`` .. ``{name}.p{N-1}``: durable partition queues bound to it with weight ``"1"``,
+  each with its own ``{name}.p{i}.dlq``; retries route back to the same partition queue;
+* ``{name}.members`` and ``{name}.waiting``: presence queues nobody publishes to. Every consuming
+  process holds a consumer on ``.members`` (so its consumer count is the number of live
+  processes) and, while it has less than its share of partitions, one on ``.waiting``.
+
+Changing the number of partitions leaves the queues of the old layout in place (still bound, so
+still filling): drain and delete them once the new layout is consuming.
 """
 from dataclasses import dataclass, field
 
 from kombu import Exchange, Queue, binding
+
+from shared.contracts.envelope import PARTITION_HEADER
+
+HASH_EXCHANGE_TYPE = "x-consistent-hash"
+HASH_PLUGIN = "rabbitmq_consistent_hash_exchange"
+
+
+class MissingPlugin(RuntimeError):
+    """The broker lacks an exchange type the topology needs."""
 
 
 def events_exchange_name(source: str) -> str:
@@ -51,6 +75,25 @@ def consumer_queue(spec: "SubscriptionSpec") -> Queue:
                            for source, event_type in spec.bindings])
 
 
+def partition_queue_name(name: str, index: int) -> str:
+    return f"{name}.p{index}"
+
+
+def partition_exchange(name: str) -> Exchange:
+    return Exchange(name, type=HASH_EXCHANGE_TYPE, durable=True, auto_delete=False,
+                    arguments={"hash-header": PARTITION_HEADER})
+
+
+def partition_queue(name: str, index: int) -> Queue:
+    return Queue(partition_queue_name(name, index), exchange=partition_exchange(name),
+                 routing_key="1", durable=True, auto_delete=False)
+
+
+def presence_queue(name: str, role: str) -> Queue:
+    """``{name}.members`` or ``{name}.waiting`` (see the module docstring)."""
+    return Queue(f"{name}.{role}", durable=True, auto_delete=False)
+
+
 def dead_letter_queue(queue_name: str) -> Queue:
     return Queue(dead_letter_queue_name(queue_name), durable=True, auto_delete=False)
 
@@ -67,11 +110,13 @@ def delay_queue(delay_ms: int) -> Queue:
 
 @dataclass(frozen=True)
 class SubscriptionSpec:
-    """One consumer queue: the handler ``service.method`` and the ``(source, type)`` pairs it hears."""
+    """One subscription: the handler ``service.method``, the ``(source, type)`` pairs it hears
+    and, for ``@subscribe_batch``, its number of partitions (1: one queue, bound directly)."""
     service: str
     method: str
     bindings: tuple[tuple[str, str], ...]
     dynamic: bool = False
+    partitions: int = 1
 
     @classmethod
     def single(cls, service, method, source, event_type):
@@ -85,6 +130,13 @@ class SubscriptionSpec:
         return consumer_queue_name(source, event_type, self.service, self.method)
 
     @property
+    def queue_names(self) -> list[str]:
+        """The queues its consumers read: the one queue, or one per partition."""
+        if self.partitions > 1:
+            return [partition_queue_name(self.queue_name, i) for i in range(self.partitions)]
+        return [self.queue_name]
+
+    @property
     def sources(self) -> set[str]:
         return {source for source, _ in self.bindings}
 
@@ -92,6 +144,7 @@ class SubscriptionSpec:
 @dataclass
 class Plan:
     exchanges: list = field(default_factory=list)
+    exchange_bindings: list = field(default_factory=list)   # (destination, source, routing key)
     queues: list = field(default_factory=list)
 
     def names(self) -> dict:
@@ -106,18 +159,50 @@ def plan(publishers, subscriptions, retry_delays_ms) -> Plan:
     result.exchanges += [events_exchange(source) for source in sources]
     result.exchanges += [delay_exchange(ms) for ms in sorted(set(retry_delays_ms))]
     for spec in sorted(subscriptions, key=lambda s: s.queue_name):
+        if spec.partitions > 1:
+            _plan_partitions(result, spec)
+            continue
         result.queues.append(consumer_queue(spec))
         result.queues.append(dead_letter_queue(spec.queue_name))
     result.queues += [delay_queue(ms) for ms in sorted(set(retry_delays_ms))]
     return result
 
 
+def _plan_partitions(result: Plan, spec: SubscriptionSpec):
+    exchange = partition_exchange(spec.queue_name)
+    result.exchanges.append(exchange)
+    result.exchange_bindings += [(exchange, events_exchange(source), event_type)
+                                 for source, event_type in spec.bindings]
+    for index in range(spec.partitions):
+        result.queues.append(partition_queue(spec.queue_name, index))
+        result.queues.append(dead_letter_queue(partition_queue_name(spec.queue_name, index)))
+    result.queues += [presence_queue(spec.queue_name, role) for role in ("members", "waiting")]
+
+
 def declare(connection, topology: Plan):
     channel = connection.channel()
     try:
         for exchange in topology.exchanges:
-            exchange.bind(channel).declare()
+            _declare_exchange(channel, exchange)
+        for destination, source, routing_key in topology.exchange_bindings:
+            channel.exchange_bind(destination=destination.name, source=source.name,
+                                  routing_key=routing_key)
         for queue in topology.queues:
             queue.bind(channel).declare()
     finally:
-        channel.close()
+        try:
+            channel.close()
+        except Exception:
+            pass
+
+
+def _declare_exchange(channel, exchange):
+    try:
+        exchange.bind(channel).declare()
+    except Exception as exc:
+        if exchange.type == HASH_EXCHANGE_TYPE and "unknown exchange type" in str(exc):
+            raise MissingPlugin(
+                f"RabbitMQ has no exchange type {HASH_EXCHANGE_TYPE!r}, which the partitioned "
+                f"subscription {exchange.name} needs: enable the plugin with "
+                f"`rabbitmq-plugins enable {HASH_PLUGIN}` and start again") from exc
+        raise

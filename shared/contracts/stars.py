@@ -28,10 +28,17 @@ class ScoreChanged(Schema):
     ``rolled_up`` (a branch/committee total moved because a member/branch below it changed),
     ``directory`` (a member joined, moved or left the unit), ``rescored`` (an explicit re-scoring).
     ``score``/``level`` are the quarter-to-date score and the provisional level; the month and year
-    figures are given beside them. ``vetoed`` is true when a veto item (否决项) forces level 0."""
+    figures are given beside them. ``vetoed`` is true when a veto item (否决项) forces level 0.
+
+    Stars scores events in batches and publishes one ``score_changed`` per changed subject per
+    batch: ``source_event_ids`` lists the events of the batch that credited (or, for
+    ``revoked``, were revoked from) the subject directly, oldest first, at most 100;
+    ``source_event_id`` is the last of them (null for ``rolled_up``/``directory``/``rescored``).
+    ``occurred_on`` is the latest date of those facts."""
     example = {"subject_kind": "member", "subject_id": 101, "branch_id": 12, "township_id": 2,
                "occurred_on": "2026-10-18", "cause": "scored", "rulebook_version": "2026.1",
                "source_event_id": "6f1c1f5e-8d8e-4c1a-9a55-1f0f5f1d2b3c",
+               "source_event_ids": ["6f1c1f5e-8d8e-4c1a-9a55-1f0f5f1d2b3c"],
                "month": "2026-10", "month_score": "12.50", "month_level": 3,
                "quarter": "2026-Q4", "quarter_score": "12.50", "quarter_level": 1,
                "year": "2026", "year_score": "96.00", "year_level": 2,
@@ -45,6 +52,7 @@ class ScoreChanged(Schema):
     cause = fields.String(required=True, validate=validate.OneOf(CAUSES))
     rulebook_version = fields.String(required=True)
     source_event_id = fields.String(allow_none=True, load_default=None)
+    source_event_ids = fields.List(fields.String(), load_default=list)
     month = fields.String(required=True)
     month_score = _score(required=True)
     month_level = fields.Integer(required=True, validate=LEVEL)

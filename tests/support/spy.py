@@ -5,6 +5,7 @@ from kombu import Connection, Exchange, Queue
 
 from shared.bus import topology
 from shared.bus.publisher import ConfirmingPublisher
+from shared.contracts.envelope import PARTITION_HEADER, partition_key
 
 
 class EventSpy:
@@ -45,11 +46,13 @@ class EventSpy:
 
 
 def publish_raw(config, body, message_id):
-    """Publish an envelope as-is (duplicates, broken payloads), bypassing the outbox."""
+    """Publish an envelope as-is (duplicates, broken payloads), bypassing the outbox; with its
+    partition key, as the relay would."""
     publisher = ConfirmingPublisher(config["AMQP_URI"])
     try:
         return publisher.publish(exchange=topology.events_exchange_name(body.get("source", "probe")),
                                  routing_key=body.get("type", "probe_sent"), body=body,
-                                 message_id=message_id)
+                                 message_id=message_id,
+                                 headers={PARTITION_HEADER: partition_key(body)})
     finally:
         publisher.close()

@@ -3,7 +3,15 @@ from decimal import Decimal
 
 import pytest
 
-from services.stars.levels import level_for, model_star, rollup, rollup_tree
+from services.stars.levels import children_of, level_for, model_star, rollup, rollup_tree
+
+CHILD = {"branch": "member", "committee": "branch"}
+
+
+def roll(book, kind, period_kind, own, scores, child_vetoed=()):
+    """The roll-up of children given by their scores."""
+    return rollup(book, kind, period_kind, own,
+                  children_of(book, CHILD[kind], period_kind, scores, child_vetoed))
 from services.stars.scoring import Summary, score_event, summarise
 
 D = Decimal
@@ -52,16 +60,16 @@ def test_unknown_subject_or_period_kind(default_book):
 # ---- roll-ups --------------------------------------------------------------------------------
 
 def test_mean_rollup_for_a_branch(book):
-    assert rollup(book, "branch", "quarter", D(5), {1: D(10), 2: D(20), 3: D("15.5")}) == D("12.58")
-    assert rollup(book, "branch", "quarter", D(5), {}) == D(5)  # no members
+    assert roll(book, "branch", "quarter", D(5), {1: D(10), 2: D(20), 3: D("15.5")}) == D("12.58")
+    assert roll(book, "branch", "quarter", D(5), {}) == D(5)  # no members
 
 
 def test_share_at_least_rollup_for_a_committee(book):
     branches = {1: D(40), 2: D(55), 3: D("39.99"), 4: D(100)}  # quarter levels 4, 5, 3, 5
-    assert rollup(book, "committee", "quarter", D(2), branches) == D("24.50")  # 2 + 30 * 3/4
-    assert rollup(book, "committee", "quarter", D(2), branches, child_vetoed={4}) == D(17)  # 2/4
-    assert rollup(book, "committee", "month", D(0), {1: D(5)}) == D(10)  # per-period weight
-    assert rollup(book, "committee", "year", D(0), {1: D(5)}) == D(0)
+    assert roll(book, "committee", "quarter", D(2), branches) == D("24.50")  # 2 + 30 * 3/4
+    assert roll(book, "committee", "quarter", D(2), branches, child_vetoed={4}) == D(17)  # 2/4
+    assert roll(book, "committee", "month", D(0), {1: D(5)}) == D(10)  # per-period weight
+    assert roll(book, "committee", "year", D(0), {1: D(5)}) == D(0)
 
 
 def test_sum_rollup_and_subject_without_rollup(spec):
@@ -69,8 +77,8 @@ def test_sum_rollup_and_subject_without_rollup(spec):
     spec["subjects"]["branch"]["rollup"] = {"from": "member", "aggregate": "sum", "weight": "0.1"}
     del spec["subjects"]["committee"]["rollup"]
     book = load_rulebook(spec)
-    assert rollup(book, "branch", "month", D(1), {1: D(10), 2: D(25)}) == D("4.50")
-    assert rollup(book, "committee", "month", D(3), {1: D(100)}) == D(3)
+    assert roll(book, "branch", "month", D(1), {1: D(10), 2: D(25)}) == D("4.50")
+    assert roll(book, "committee", "month", D(3), {1: D(100)}) == D(3)
 
 
 def test_rollup_tree_bottom_up(book):
@@ -104,8 +112,8 @@ def test_model_star_lists_every_unmet_criterion(book):
                                                     deductions=D(-3)))
     assert not result.awarded
     assert result.unmet == ("level 4 is below 5", "veto item recorded: violation",
-                            "volunteer: 20 points, needs 24", "meeting: 2 times, needs 3",
-                            "deductions 3 exceed 0")
+                            "volunteer: 20.00 points, needs 24.00", "meeting: 2 times, needs 3",
+                            "deductions 3.00 exceed 0.00")
 
 
 def test_model_star_from_a_real_ledger(book):

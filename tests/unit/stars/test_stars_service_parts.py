@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.stars import books, levels, reports, standings
+from services.stars import books, figures, levels, reports
 from services.stars.rulebook import load_rulebook
 from shared.errors import InvalidInput
 
@@ -14,7 +14,9 @@ D = Decimal
 
 
 @pytest.mark.parametrize("aggregate", ["mean", "sum", "share_at_least"])
-def test_rollup_from_totals_agrees_with_rollup(spec, aggregate):
+def test_rollup_from_database_aggregates_agrees_with_children_scores(spec, aggregate):
+    """The recompute builds ``Children`` from SQL aggregates (count, sum, count per level); the
+    closing builds it from scores: both must give the same total."""
     spec["subjects"]["branch"]["rollup"] = {"from": "member", "aggregate": aggregate, "weight": 0.5,
                                             **({"min_level": 2} if aggregate == "share_at_least" else {})}
     book = load_rulebook(spec)
@@ -27,18 +29,28 @@ def test_rollup_from_totals_agrees_with_rollup(spec, aggregate):
             for n, score in scores.items():
                 level = levels.level_for(book, "member", period_kind, score, n in vetoed)
                 at_level[level] = at_level.get(level, 0) + 1
-            expected = levels.rollup(book, "branch", period_kind, D("1.5"), scores, vetoed)
-            assert levels.rollup_from_totals(book, "branch", period_kind, D("1.5"), len(scores),
-                                             sum(scores.values(), D(0)), at_level) == expected
+            expected = levels.rollup(book, "branch", period_kind, D("1.5"),
+                                     levels.children_of(book, "member", period_kind, scores, vetoed))
+            aggregates = levels.Children(len(scores), sum(scores.values(), D(0)), at_level)
+            assert levels.rollup(book, "branch", period_kind, D("1.5"), aggregates) == expected
 
 
-def test_rollup_from_totals_without_children_keeps_the_own_score(book):
-    assert levels.rollup_from_totals(book, "branch", "month", D("2.5"), 0, D(0), {}) == D("2.5")
+def test_rollup_without_children_keeps_the_own_score(book):
+    assert levels.rollup(book, "branch", "month", D("2.5"), levels.NO_CHILDREN) == D("2.5")
 
 
-def test_bindings_are_every_scored_event_plus_revocations():
+def test_bindings_are_every_scored_event_plus_revocations_and_the_directory():
     assert books.bindings({}) == [("members", "activity_recorded"), ("members", "activity_revoked"),
-                                  ("members", "development_step_recorded")]
+                                  ("members", "development_step_recorded"),
+                                  ("members", "member_left"), ("members", "member_registered"),
+                                  ("members", "member_transferred"),
+                                  ("members", "org_unit_changed"), ("members", "org_unit_created")]
+
+
+@pytest.mark.parametrize("value", [0, -1, 257, True, "8"])
+def test_partitions_must_be_a_sensible_whole_number(value):
+    with pytest.raises(ValueError, match="stars.partitions"):
+        books.partitions({"stars": {"partitions": value}})
 
 
 def test_a_rulebook_folder_from_config_adds_bindings_without_code(tmp_path, spec):
@@ -71,10 +83,10 @@ def test_the_date_of_a_fact_is_the_payload_date_else_the_local_date_of_the_envel
 
 
 @pytest.mark.parametrize("value, text", [
-    (D(0), "0.00"), (D("13"), "13.00"), (D("0.2"), "0.20"), (D("1.075"), "1.075"),
-    (D("-2.50000"), "-2.50"), (D("3.14159"), "3.1416")])
-def test_scores_are_shown_with_two_to_four_decimals(value, text):
-    assert standings.shown(value) == text
+    (D(0), "0.00"), (D("13"), "13.00"), (D("0.2"), "0.20"), (D("1.075"), "1.08"),
+    (D("-2.50000"), "-2.50"), (D("3.14159"), "3.14"), (D("1.0000"), "1.00")])
+def test_scores_are_shown_with_two_decimals(value, text):
+    assert figures.shown(value) == text
 
 
 @pytest.mark.parametrize("call, field", [
