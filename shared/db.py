@@ -26,8 +26,11 @@ class Database:
             self.engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
+            # batched handlers send hundreds of rows per statement: pages of 1,000 per round trip
             self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=10,
-                                        pool_pre_ping=True)
+                                        pool_pre_ping=True, executemany_mode="values_plus_batch",
+                                        executemany_batch_page_size=500,
+                                        insertmanyvalues_page_size=1000)
         self._write_lock = threading.RLock() if self.is_sqlite else None
         self.after_commit_hooks = []  # called after a commit that added events to an outbox
 

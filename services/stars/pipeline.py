@@ -224,15 +224,17 @@ def _payload_units(data) -> set:
 # -- outgoing events -----------------------------------------------------------------------------
 
 def publish(session, changes, batch, taken):
+    outgoing = []
     for change in changes:
         key = (change.kind, change.id)
-        session.publish("score_changed", payloads.score_changed(
-            change, batch.cause_of(key), batch.sources.get(key, ())))
+        outgoing.append(("score_changed", payloads.score_changed(
+            change, batch.cause_of(key), batch.sources.get(key, ()))))
         moved = payloads.level_changed(change)
         if moved:
-            session.publish("star_level_changed", moved)
-    for payload in boards.ranking_changes(session, taken, changes, partial(_rank_of, session)):
-        session.publish("ranking_changed", payload)
+            outgoing.append(("star_level_changed", moved))
+    outgoing += [("ranking_changed", payload) for payload in boards.ranking_changes(
+        session, taken, changes, partial(_rank_of, session))]
+    session.publish_many(outgoing)
 
 
 def _rank_of(session, kind, subject_id, period_key, scope_kind, branch_id, township_id, figure):

@@ -793,7 +793,7 @@ class SubsidySchema(_Schema):
 class RulebookSchema(_Schema):
     version = _text(required=True, must='must be a non-empty string (quote numbers such as "2026.1")')
     effective_from = fields.Date(required=True, validate=_effective_from,
-                                 error_messages={"invalid": "not an ISO date: {input!r}",
+                                 error_messages={"invalid": "not an ISO date (YYYY-MM-DD): {input!r}",
                                                  "null": "must be a date (YYYY-MM-DD)"})
     description = _string(allow_none=True)
     events = Keyed(_key(_EVENT, "event keys are written source.type, e.g. members.activity_recorded"),
@@ -863,8 +863,10 @@ def _payload_problems(rule: Rule, declared, raw_when) -> list[tuple[str, str]]:
         elif op in ("gte", "lte") and kind not in NUMERIC_TYPES:
             found.append((key, f"payload field {name!r} is {kind}, {op} needs a number"))
         else:
-            found += [(key, f"{v!r} can never equal payload field {name!r} of type {kind}")
-                      for v in {"eq": (value,), "in": value}.get(op, ()) if not _matches_type(v, kind)][:1]
+            values = (value,) if op == "eq" else value if op == "in" else ()
+            wrong = [v for v in values if not _matches_type(v, kind)]
+            if wrong:
+                found.append((key, f"{wrong[0]!r} can never equal payload field {name!r} of type {kind}"))
     if rule.points.per is not None:
         found.append(("points.per", unknown(rule.points.per, NUMERIC_TYPES)))
     return [(key, reason) for key, reason in found if reason]

@@ -43,7 +43,9 @@ import threading
 import time
 from collections import deque
 
+from amqp.exceptions import AMQPError
 from eventlet.event import Event
+from kombu.exceptions import OperationalError
 from nameko.extensions import Entrypoint
 
 from shared import config as config_module
@@ -55,6 +57,7 @@ from shared.bus.subscribe import UNREADABLE, BusPublisher, read_event
 from shared.errors import InvalidInput
 
 log = logging.getLogger(__name__)
+CONNECTION_ERRORS = (OSError, AMQPError, OperationalError)
 
 
 class Batcher:
@@ -89,9 +92,6 @@ class Batcher:
 
     def drop(self, predicate):
         self._items = deque(entry for entry in self._items if not predicate(entry[1]))
-
-    def clear(self):
-        self._items.clear()
 
 
 def decode(message):
@@ -191,10 +191,14 @@ class BatchSubscription(FailureRouting, Entrypoint):
                 graceful = True
             except topology.MissingPlugin as exc:
                 log.error("%s", exc)
-            except Exception as exc:
+            except CONNECTION_ERRORS as exc:
                 if not self._stopping.is_set():
                     log.warning("%s: no broker connection (%s: %s); reconnecting in %.1f s",
                                 self.consumer_name, type(exc).__name__, exc, backoff)
+            except Exception:
+                if not self._stopping.is_set():
+                    log.exception("%s: the batch loop failed; restarting it in %.1f s",
+                                  self.consumer_name, backoff)
             finally:
                 consumer.close(graceful)
                 self._consumer = None
@@ -295,7 +299,6 @@ class BatchSubscription(FailureRouting, Entrypoint):
             return done.wait()
         finally:
             self._in_hand = {}
-
 
     @staticmethod
     def _keep_alive(consumer, done):

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from shared.bus import retry, topology
 from shared.errors import InvalidInput
 
-log = logging.getLogger("shared.bus.subscribe")
+log = logging.getLogger(__name__)
 
 
 class FailureRouting:

@@ -21,6 +21,8 @@ over several processes::
         with self.store.handling_batch(events) as (session, fresh):
             ...
 """
+import dataclasses
+
 from nameko.extensions import SharedExtension
 from nameko.messaging import Consumer
 
@@ -49,7 +51,7 @@ def read_event(body) -> Envelope:
     (unknown contract): such a message is dead-lettered at once."""
     envelope = Envelope.from_wire(body)
     contract = registry.get(envelope.source, envelope.type)
-    return Envelope(**{**envelope.to_wire(), "data": contract.load(envelope.data)})
+    return dataclasses.replace(envelope, data=contract.load(envelope.data))
 
 
 UNREADABLE = (InvalidInput, LookupError, TypeError)

@@ -11,7 +11,7 @@ ranking that moved); ``causation_id`` names the direct parent. Both are set for 
 outbox when an event is published while handling another one.
 """
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 
 from shared.errors import InvalidInput
@@ -35,7 +35,8 @@ class Envelope:
             object.__setattr__(self, "correlation_id", self.id)
 
     def to_wire(self) -> dict:
-        return asdict(self)
+        """The envelope as a plain dict (``data`` is shared, not copied: it is already plain)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
     def from_wire(cls, body) -> "Envelope":

@@ -13,8 +13,9 @@ import eventlet
 import pytest
 import yaml
 from kombu import Connection, Producer
+from nameko.runners import ServiceRunner
 
-from shared import db
+from shared import cli, db
 from shared.bus import deadletters, inbox, topology
 from shared.bus.store import declare_all
 from shared.contracts.envelope import PARTITION_HEADER
@@ -88,6 +89,27 @@ def test_duplicates_within_a_batch_and_across_batches_are_stored_once(counter_bu
     assert max(batch_app.batch_sizes(config)) > 50   # one batch held originals and duplicates
 
 
+def test_a_batch_is_acknowledged_only_when_done_even_past_the_keep_alive_tick(counter_bus):
+    config = counter_bus(partitions=1)
+    [queue] = queues(config)
+    batch_app.publish_pulses(config, [{"seq": i, "work_ms": 1800} for i in range(3)])
+    runner = ServiceRunner(config)
+    runner.add_service(batch_app.CounterService)
+    runner.start()
+    try:
+        wait_for(lambda: depth(config, queue) == 0, message="the batch in hand")
+        time.sleep(1.3)                          # past the 1 s tick, before the batch is done
+    finally:
+        runner.kill()
+    assert batch_app.counts(config)["rows"] == 0
+    wait_for(lambda: depth(config, queue) == 3, message="unacknowledged, so requeued")
+    with services_running(config, batch_app.CounterService):
+        wait_for(lambda: batch_app.counts(config)["rows"] == 3, timeout=10, message="done")
+        time.sleep(0.3)
+    assert depth(config, queue) == 0, "acknowledged, so not requeued by the stop"
+    assert batch_app.batch_sizes(config) == [3]
+
+
 def test_a_poison_event_is_retried_and_dead_lettered_alone_in_its_partition(counter_bus):
     config = counter_bus(partitions=4)
     pulses = [{"seq": i, "township_id": i % 10 + 1} for i in range(200)]
@@ -107,6 +129,7 @@ def test_a_poison_event_is_retried_and_dead_lettered_alone_in_its_partition(coun
     assert letter["attempt"] == 3 and "a poison pulse is in the batch" in letter["error"]
     same_township = {row.partition for row in batch_app.rows(config) if row.township_id == 3}
     assert same_township == {int(queue.rsplit(".p", 1)[1])}   # retried within its partition
+    assert cli.dlq_queues(config, batch_app.counter_spec(config).queue_name) == queues(config)
 
 
 def test_unreadable_bodies_are_dead_lettered_with_a_reason(counter_bus):
@@ -128,6 +151,25 @@ def test_unreadable_bodies_are_dead_lettered_with_a_reason(counter_bus):
     assert "missing from the envelope" in letters["no-envelope"]["error"]
     assert letters["no-envelope"]["body"] == {"hello": "world"}
     assert letters["not-utf8"]["attempt"] == 1
+
+
+def test_a_dropped_broker_connection_is_reopened_and_nothing_is_lost_or_doubled(counter_bus,
+                                                                                  vhost):
+    config = counter_bus(partitions=4, batch_size=50, batch_wait_ms=20)
+    total = 1000
+    with services_running(config, batch_app.CounterService):
+        mine = wait_for(lambda: broker.connections(vhost, "jiceng counter.on_pulses"),
+                        message="the batch consumer's connection listed")
+        batch_app.publish_pulses(config, [{"seq": i, "township_id": i % 10 + 1, "work_ms": 60}
+                                          for i in range(total)])
+        wait_for(lambda: batch_app.counts(config)["rows"] >= 200, message="progress")
+        for connection in mine:
+            broker.close_connection(connection["name"])
+        assert batch_app.counts(config)["rows"] < total, "the drop must land mid-stream"
+        wait_for(lambda: batch_app.counts(config)["distinct"] == total, timeout=60,
+                 message="all handled after reconnecting")
+        wait_for(lambda: drained(config), message="queues drained")
+    assert batch_app.counts(config) == {"rows": total, "distinct": total}
 
 
 def test_a_second_claimer_of_the_same_events_waits_then_skips_them(pg_url_factory):

@@ -74,3 +74,19 @@ def drop_pg_database(url: str):
     with engine.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()
+
+
+def connections(vhost: str, named: str = "") -> list[dict]:
+    """Client connections of ``vhost`` whose client-given name starts with ``named`` (the
+    management API lists a connection a few seconds after it opened)."""
+    response = requests.get(f"{RABBIT_API}/vhosts/{quote(vhost, safe='')}/connections",
+                            auth=RABBIT_AUTH, timeout=10)
+    response.raise_for_status()
+    return [c for c in response.json()
+            if (c.get("client_properties") or {}).get("connection_name", "").startswith(named)]
+
+
+def close_connection(name: str):
+    """Close a connection from the broker's side, as a network failure would."""
+    requests.delete(f"{RABBIT_API}/connections/{quote(name, safe='')}", auth=RABBIT_AUTH,
+                    timeout=10).raise_for_status()

@@ -16,7 +16,9 @@ from shared import db
 
 PERIODS = ("2026-11", "2026-Q4")
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
-TIMES = [None, T0, T0 + timedelta(hours=1), T0 + timedelta(days=3)]
+TIMES = [None, T0, T0 + timedelta(hours=1), T0 + timedelta(days=3),  # ties by day and within one
+         datetime(2026, 11, 2, 23, 59, 59, 999999, tzinfo=timezone.utc),
+         datetime(2026, 11, 3, tzinfo=timezone.utc), datetime(2026, 11, 3, 5, tzinfo=timezone.utc)]
 SCORES = [Decimal(s) for s in ("-2.5", "-0.05", "0", "0", "0.5", "0.99", "1", "1.0001", "2",
                                "3.75", "12")]
 # ids around the block boundaries (256, 16384) and a few anywhere
@@ -45,8 +47,11 @@ def places(kind):
     return st.builds(ranks.Place, branch, township, st.sampled_from([True, True, True, False]))
 
 
-figures = st.one_of(st.none(), st.tuples(st.integers(0, 3), st.sampled_from(SCORES),
-                                         st.sampled_from(TIMES)))
+# a few common figures make ties likely (same level and score, same day, never reached)
+COMMON = [(1, Decimal(2), None), (1, Decimal(2), TIMES[1]), (1, Decimal(2), TIMES[2]),
+          (1, Decimal(2), TIMES[5]), (0, Decimal(0), None), (0, Decimal(0), TIMES[6])]
+figures = st.one_of(st.none(), st.sampled_from(COMMON), st.sampled_from(COMMON),
+                    st.tuples(st.integers(0, 3), st.sampled_from(SCORES), st.sampled_from(TIMES)))
 
 
 class World:
@@ -186,7 +191,7 @@ def histories(draw):
     return subjects, batches
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=histories())
 def test_counters_rank_as_the_reference(engine, history):
     subjects, batches = history
@@ -214,6 +219,26 @@ def test_counters_rank_as_the_reference(engine, history):
         assert snapshot(session) == maintained
         check(world, session)
         session.commit()
+
+
+def test_ties_and_the_tail_across_blocks(engine):
+    """Hundreds of members on a few figures (same day, same moment, never reached, no row), ids
+    across id blocks: every rank and board as the reference, then the same after ``rebuild``."""
+    shapes = COMMON + [None, (0, Decimal("-0.05"), TIMES[1]), (1, Decimal("2.5"), TIMES[3])]
+    with Session(engine) as session:
+        world, standing_moves, directory_moves = World(session), [], []
+        for number, subject_id in enumerate(range(1, 40_000, 97)):
+            place = ranks.Place(1 + number % 2, 1, number % 23 != 0)
+            world.place("member", subject_id, place, standing_moves, directory_moves)
+            shape = shapes[number * 7 % len(shapes)]
+            if shape is not None:
+                world.figure("member", subject_id, PERIODS[0], shape, standing_moves)
+        ranks.apply_directory_moves(session, directory_moves)
+        ranks.apply_standing_moves(session, standing_moves)
+        check(world, session)
+        maintained = snapshot(session)
+        ranks.rebuild(session)
+        assert snapshot(session) == maintained
 
 
 def test_moves_cancel_in_one_batch(engine):

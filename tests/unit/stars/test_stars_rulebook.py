@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -158,6 +158,80 @@ BAD = [
     (_set(("subsidy", "base"), "a lot"), "subsidy.base: must be a number"),
 ]
 
+# Checks that had no case above.
+BAD += [
+    (_set((5,), 1), "5: keys must be strings"),
+    (_set(("subjects", "member", "items", 5), {"name": "x"}), "subjects.member.items.5: keys must be strings"),
+    (_set(("colour",), "red"), "colour: unknown key (allowed: version, effective_from, description, events, "
+                               "subjects, rules, consequences, subsidy)"),
+    (_set(("rules", 0, "itme"), "volunteer"), "rules[0].itme: unknown key"),  # not "rules[0].item: is required"
+    (_delete(("rules", 0, "points")), "rules[0].points: is required"),
+    (_set(("effective_from",), datetime(2026, 1, 1, 8, 0)), "effective_from: must be a date, not a timestamp"),
+    (_set(("description",), ["a", "b"]), "description: must be a string"),
+    (_set(("events",), {"members.activity_recorded": None}), "events.members.activity_recorded: must be a mapping"),
+    (_set(("events",), {"members.activity_recorded": {"hours-x": "decimal"}}),
+     "events.members.activity_recorded.hours-x: not a valid field name"),
+    (_set(("subjects",), {}), "subjects: must define at least one subject kind"),
+    (_set(("subjects", "member", "name"), " "), "subjects.member.name: must be a non-empty string"),
+    (_set(("subjects", "member", "thresholds", "year", 1), "lots"), "subjects.member.thresholds.year[1]: must be a number"),
+    (_set(("subjects", "member", "items", "Volunteer"), {"name": "x"}),
+     "subjects.member.items.Volunteer: item codes are lower_snake_case"),
+    (_delete(("subjects", "member", "items", "volunteer", "name")), "subjects.member.items.volunteer.name: is required"),
+    (_set(("subjects", "member", "items", "pairing", "categories"), []),
+     "subjects.member.items.pairing.categories: must be a non-empty list"),
+    (_set(("subjects", "branch", "items", "life", "categories"), ["rural"]),
+     "subjects.branch.items.life.categories: only member items are scoped by member category"),
+    (_set(("subjects", "member", "items", "volunteer", "branch_kinds"), ["village"]),
+     "subjects.member.items.volunteer.branch_kinds: only branch items are scoped by branch kind"),
+    (_set(("subjects", "member", "items", "volunteer", "description"), 3),
+     "subjects.member.items.volunteer.description: must be a string"),
+    (_set(("subjects", "member", "rollup"), {"from": "member", "aggregate": "mean", "weight": 1}),
+     "subjects.member.rollup: a member has no children to roll up"),
+    (_delete(("subjects", "member")), "subjects.branch.rollup.from: subject kind member is not defined"),
+    (_set(("subjects", "branch", "rollup", "weight"), -1), "subjects.branch.rollup.weight: must not be negative"),
+    (_set(("subjects", "branch", "rollup", "min_level"), 3),
+     "subjects.branch.rollup.min_level: only applies to aggregate share_at_least"),
+    (_set(("subjects", "member", "model_star", "period"), "month"),
+     "subjects.member.model_star.period: must be one of quarter, year"),
+    (_set(("subjects", "member", "model_star", "min_items", "volunteer"), {}),
+     "subjects.member.model_star.min_items.volunteer: give points and/or count"),
+    (_set(("subjects", "member", "model_star", "min_items", "volunteer"), {"points": 0}),
+     "subjects.member.model_star.min_items.volunteer.points: must be greater than 0"),
+    (_set(("subjects", "member", "model_star", "min_items", "meeting"), {"count": 1.5}),
+     "subjects.member.model_star.min_items.meeting.count: must be a positive integer"),
+    (_set(("subjects", "member", "model_star", "max_deduction"), -1),
+     "subjects.member.model_star.max_deduction: must not be negative"),
+    (_set(("rules", 0, "source"), "Members"), "rules[0].source: 'Members' is not a service name"),
+    (_set(("rules", 0, "subject_field"), "member id"), "rules[0].subject_field: 'member id' is not a payload field name"),
+    (_set(("rules", 0, "note"), 1), "rules[0].note: must be a string"),
+    (_set(("rules", 0, "when", "2nd"), 1), "rules[0].when.2nd: not a valid payload field name"),
+    (_set(("rules", 0, "when", "kind"), {}), "rules[0].when.kind: give at least one of eq, in, gte, lte, present"),
+    (_set(("rules", 0, "when", "kind"), {"eq": ["a"]}),
+     "rules[0].when.kind.eq: condition values must be strings, numbers, booleans or null"),
+    (_set(("rules", 0, "when", "kind"), {"in": ["a", {"b": 1}]}),
+     "rules[0].when.kind.in[1]: condition values must be strings, numbers, booleans or null"),
+    (_set(("rules", 0, "points", "per"), "hours per week"), "rules[0].points.per: 'hours per week' is not a payload field name"),
+    (_set(("rules", 0, "points", "amount"), 0), "rules[0].points.amount: must not be 0"),
+    (_set(("rules", 0, "points", "unit"), -2), "rules[0].points.unit: must be greater than 0"),
+    (_set(("rules", 0, "points", "whole_units"), "yes"), "rules[0].points.whole_units: must be true or false"),
+    (_set(("rules", 0, "points", "max_per_event"), 0), "rules[0].points.max_per_event: must be greater than 0"),
+    (_set(("rules", 1, "points"), {"fixed": "two"}), "rules[1].points.fixed: must be a number"),
+    (_with_events(_set(("rules", 0, "subject_field"), "attended")),
+     "rules[0].subject_field: payload field 'attended' is boolean, expected integer or string"),
+    (_with_events(_set(("rules", 1, "when", "attended"), {"eq": "yes"})),
+     "rules[1].when.attended.eq: 'yes' can never equal payload field 'attended' of type boolean"),
+    (_with_events(_set(("rules", 0, "when", "households"), {"in": [1, "two"]})),
+     "rules[0].when.households.in: 'two' can never equal payload field 'households' of type integer"),
+    (_set(("consequences", "period"), "month"), "consequences.period: must be one of quarter, year"),
+    (_set(("consequences", "award_priority"), {"min_level": 9}),
+     "consequences.award_priority.min_level: must be a star level"),
+    (_set(("consequences", "award_priority"), {"level": 4}), "consequences.award_priority.level: unknown key"),
+    (_delete(("subsidy", "base")), "subsidy.base: is required"),
+    (_set(("subsidy", "base"), -1), "subsidy.base: must not be negative"),
+    (_set(("subsidy", "factors"), [1, 2]), "subsidy.factors: must be a mapping from star level (0-5) to factor"),
+    (_set(("subsidy", "factors", 0), -0.1), "subsidy.factors.0: must not be negative"),
+]
+
 
 @pytest.mark.parametrize("change, message", BAD, ids=[m.split(":")[0] for _, m in BAD])
 def test_validation_names_the_offending_key(spec, change, message):
@@ -195,3 +269,68 @@ def test_rulebook_for_picks_latest_effective_on_or_before(spec):
         rulebook_for(date(2025, 12, 31), books)
     with pytest.raises(ValueError, match="both effective from 2026-01-01"):
         rulebook_for(date(2026, 3, 1), books + [_book(spec, "dup", "2026-01-01")])
+
+
+def test_blank_sections_mean_their_defaults(spec):
+    """A key with nothing after it (null) is the same as leaving it out."""
+    spec["events"] = None
+    spec["subjects"]["committee"]["items"] = None
+    spec["subjects"]["member"]["items"]["pairing"]["categories"] = None
+    spec["subjects"]["member"]["items"]["volunteer"]["monthly_cap"] = None
+    spec["subjects"]["member"]["model_star"]["min_items"] = None
+    spec["subjects"]["branch"]["rollup"] = None
+    spec["rules"][0]["when"] = None
+    spec["rules"][0]["points"]["max_per_event"] = None
+    spec["consequences"] = {"award_priority": None, "unqualified_review": None}
+    spec["subsidy"] = None
+    spec["rules"] = spec["rules"][:2] + spec["rules"][3:]  # the pairing rule now needs no category
+    book = load_rulebook(spec)
+    assert book.events == {} and book.items_of("committee") == () and book.subsidy is None
+    assert book.item("pairing").common and book.item("volunteer").monthly_cap is None
+    assert book.subjects["member"].model_star.min_points == {} and book.subjects["branch"].rollup is None
+    assert book.rules[0].conditions == () and book.rules[0].points.max_per_event is None
+    assert (book.consequences.award_min_level, book.consequences.review_max_level) == (4, 1)
+
+
+def test_loaded_values_and_defaults(spec):
+    spec["subjects"]["member"].pop("name", None)
+    spec["subjects"]["member"]["items"]["volunteer"]["description"] = "每小时 1 分"
+    spec["rules"][0]["when"]["hours"] = {"gte": 0.5, "lte": "8"}
+    spec["rules"][0]["when"]["occurred_on"] = date(2026, 3, 1)
+    spec["rules"][0]["subject_field"] = "volunteer_id"
+    spec["subsidy"]["factors"] = {str(level): factor for level, factor in spec["subsidy"]["factors"].items()}
+    del spec["consequences"]
+    book = load_rulebook(spec)
+    member = book.subject("member")
+    assert member.name == "vanguard" and member.thresholds.for_period("quarter")[0] == Decimal(10)
+    assert book.item("volunteer").description == "每小时 1 分"
+    rule = book.rules[0]
+    assert (rule.subject_kind, rule.subject_field) == ("member", "volunteer_id")
+    assert {(c.field, c.op): c.value for c in rule.conditions} == {
+        ("kind", "eq"): "volunteer_service", ("hours", "gte"): Decimal("0.5"), ("hours", "lte"): Decimal(8),
+        ("occurred_on", "eq"): "2026-03-01"}
+    assert rule.points.quantum == Decimal("0.5") and rule.points.unit == Decimal(1)
+    assert book.rules[1].subject_field == "member_id" and book.rules[5].subject_kind == "branch"
+    assert book.rules[5].subject_field == "branch_id"
+    assert book.subsidy.factors[5] == Decimal("1.2") and sorted(book.subsidy.factors) == [0, 1, 2, 3, 4, 5]
+    assert book.consequences == type(book.consequences)()
+    weights = book.subjects["committee"].rollup.weights
+    assert weights == {"month": Decimal(10), "quarter": Decimal(30), "year": Decimal(120)}
+
+
+def test_file_problems_name_the_file(tmp_path):
+    (tmp_path / "stars-list.yaml").write_text("- 1\n- 2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"^stars-list\.yaml: \(top level\): must be a mapping$"):
+        load_rulebook(tmp_path / "stars-list.yaml")
+    (tmp_path / "stars-broken.yaml").write_text("version: [1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"^stars-broken\.yaml: not valid YAML"):
+        load_rulebook(tmp_path / "stars-broken.yaml")
+    with pytest.raises(TypeError):
+        load_rulebook(42)
+
+
+def test_load_rulebooks_refuses_two_books_from_the_same_day(tmp_path, spec):
+    for name in ("stars-a.yaml", "stars-b.yaml"):
+        (tmp_path / name).write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValueError, match="rulebooks test-1 and test-1 are both effective from 2026-01-01"):
+        load_rulebooks(tmp_path)
