@@ -31,7 +31,7 @@ from shared import db  # noqa: E402
 
 PERIOD = "2026-11"
 TOWNSHIPS, BRANCHES = 10, 4_000
-CALLS, NAIVE_CALLS = 300, 5
+CALLS, NAIVE_CALLS = 300, 8
 
 SUBJECTS_SQL = """
 INSERT INTO subjects (kind, id, name, branch_id, township_id, category, active)

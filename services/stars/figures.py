@@ -162,24 +162,13 @@ def figure_of(session, kind, subject_id, period_key, closed_period=False) -> Fig
     return figure_from_row(row) if row is not None else Figure()
 
 
-def distribution(session, kind, period_key, closed_period=False) -> dict:
+def closed_distribution(session, kind, period_key) -> dict:
+    """Subjects per level in a closed period's frozen results (live: ``ranks.distribution``)."""
     counts = {str(level): 0 for level in range(6)}
-    if closed_period:
-        query = select(closed.c.level, func.count()).where(
-            closed.c.period == period_key, closed.c.subject_kind == kind).group_by(closed.c.level)
-        for level, number in session.execute(query):
-            counts[str(level)] = number
-        return counts
-    listed = 0
-    for level, number in session.execute(select(standings.c.level, func.count()).where(
-            standings.c.subject_kind == kind, standings.c.period == period_key,
-            standings.c.active.is_(True)).group_by(standings.c.level)):
-        counts[str(level)] += number
-        listed += number
-    subjects = directory.subjects
-    everyone = session.scalar(select(func.count()).select_from(subjects).where(
-        subjects.c.kind == kind, subjects.c.active.is_(True)))
-    counts["0"] += max(0, everyone - listed)
+    query = select(closed.c.level, func.count()).where(
+        closed.c.period == period_key, closed.c.subject_kind == kind).group_by(closed.c.level)
+    for level, number in session.execute(query):
+        counts[str(level)] = number
     return counts
 
 

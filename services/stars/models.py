@@ -118,7 +118,6 @@ class Subject(Base):
 
 class StandingRow(Base):
     __tablename__ = "standings"
-    __table_args__ = (Index("ix_standings_rank", "subject_kind", "period", "level", "score"),)
 
     subject_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     subject_id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=False)
@@ -245,10 +244,12 @@ class ScopeSize(Base):
 def _ranking_index(name, *scope_columns):
     """An index in ranking order (level, score desc; reached_at asc, nulls last; id) over active
     standing rows: a board is its first n entries, a tie-break count one range of it."""
-    table = StandingRow.__table__
-    c = table.c
+    from sqlalchemy import text  # (this section is appended: the imports above stay as they were)
+    c = StandingRow.__table__.c
+    # the predicates as the queries render ``standings.c.active`` (else the planners skip it)
     return Index(name, c.subject_kind, c.period, *scope_columns, c.level.desc(), c.score.desc(),
-                 c.reached_at, c.subject_id, postgresql_where=c.active, sqlite_where=c.active)
+                 c.reached_at, c.subject_id, postgresql_where=text("active"),
+                 sqlite_where=text("active = 1"))
 
 
 _ranking_index("ix_standings_order_county")

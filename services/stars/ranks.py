@@ -234,10 +234,10 @@ def rebuild(session) -> dict:
                 session, scope, standings, c.subject_kind, [c.period, c.level, c.score, day],
                 [c.active]):
             score, key = _score(score), (kind, period, scope, scope_id)
-            if isinstance(reached_on, str):
+            if isinstance(reached_on, str):  # SQLite
                 reached_on = date.fromisoformat(reached_on)
-            counts[ties][key + (level, score, NEVER if reached_on is None else reached_on.toordinal())] \
-                += count
+            day_number = NEVER if reached_on is None else reached_on.toordinal()
+            counts[ties][key + (level, score, day_number)] += count
             counts[buckets][key + (SCORE, level, score)] += count
             counts[buckets][key + (BAND, level, _band(score))] += count
             counts[buckets][key + (LEVEL, level, ZERO)] += count
@@ -439,6 +439,21 @@ def top(session, kind, scope_kind, scope_id, period, n) -> list[dict]:
     return [{"rank": r.position, "subject_id": r.subject_id, "level": r.standing.level,
              "score": shown(r.standing.score), "tied_with_previous": r.tied_with_previous}
             for r in _board(session, kind, scope_kind, scope_id, period, n)]
+
+
+def distribution(session, kind, period) -> dict[str, int]:
+    """Active subjects of a kind per level ("0" to "5"), those without a row at "0": as
+    ``standings.distribution`` gave it, from the county's level counters (a few rows)."""
+    counts = {str(level): 0 for level in range(6)}
+    where = [buckets.c.subject_kind == kind, buckets.c.period == period,
+             buckets.c.scope_kind == "county", buckets.c.scope_id == 0, buckets.c.grain == LEVEL]
+    for level, number in session.execute(select(buckets.c.level, buckets.c.subjects).where(*where)):
+        counts[str(level)] = counts.get(str(level), 0) + number
+    size = session.scalar(select(sizes.c.subjects).where(
+        sizes.c.subject_kind == kind, sizes.c.scope_kind == "county", sizes.c.scope_id == 0,
+        sizes.c.width == WHOLE)) or 0
+    counts["0"] += max(0, size - sum(counts.values()))
+    return counts
 
 
 def top_threshold(session, kind, scope_kind, scope_id, period, n) -> rankings.Standing | None:

@@ -204,8 +204,9 @@ def top(session, kind, scope_kind, scope_id, key, n):
 
 def distribution(session, kind, key):
     closed_period = closings.is_closed(session, key)
-    return {"subject_kind": kind, "period": key, "official": closed_period,
-            "levels": figures.distribution(session, kind, key, closed_period)}
+    counts = figures.closed_distribution(session, kind, key) if closed_period else \
+        ranks.distribution(session, kind, key)
+    return {"subject_kind": kind, "period": key, "official": closed_period, "levels": counts}
 
 
 # -- consequences --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""``ranks``: counters maintained by moves answer exactly as ``rankings.ranking`` over the same data,
+"""``ranks``: counters kept by moves answer exactly as ``rankings.ranking`` over the same data,
 on SQLite and PostgreSQL, and ``rebuild`` finds the same counters."""
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -153,6 +153,9 @@ def check(world, session):
                     (kind, subject_id, period, scope, figure)
     for kind, scopes in ranks.SCOPES_OF.items():
         for period in PERIODS:
+            levels = [r.standing.level for r in world.expected(kind, period, "county", 0)]
+            assert ranks.distribution(session, kind, period) == {
+                str(level): levels.count(level) for level in range(6)}
             for scope in scopes:
                 for scope_id in ([0] if scope == "county" else [1, 2, 3]):
                     ranking = world.expected(kind, period, scope, scope_id)
@@ -227,7 +230,7 @@ def test_ties_and_the_tail_across_blocks(engine):
     shapes = COMMON + [None, (0, Decimal("-0.05"), TIMES[1]), (1, Decimal("2.5"), TIMES[3])]
     with Session(engine) as session:
         world, standing_moves, directory_moves = World(session), [], []
-        for number, subject_id in enumerate(range(1, 40_000, 97)):
+        for number, subject_id in enumerate(range(1, 40_000, 211)):
             place = ranks.Place(1 + number % 2, 1, number % 23 != 0)
             world.place("member", subject_id, place, standing_moves, directory_moves)
             shape = shapes[number * 7 % len(shapes)]
