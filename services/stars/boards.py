@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import Integer, bindparam, case, func, select
 
-from services.stars import figures, rankings
+from services.stars import figures, rankings, ranks
 from services.stars.figures import LIVE, SCOPES_OF
 from services.stars.scoring import shown
 
@@ -80,6 +80,7 @@ class Boards:
     def __init__(self, session, top_n):
         self.session, self.top_n = session, top_n
         self.snapshots: dict = {}
+        self.sizes: dict = {}  # (kind, scope kind, scope id) -> active subjects, after the batch
 
     def scopes(self, changes) -> dict:
         wanted: dict = {}
@@ -95,6 +96,10 @@ class Boards:
 
     def take(self, moment, changes):
         for (kind, period_key, scope_kind), scope_ids in self.scopes(changes).items():
+            if moment == "after":
+                self.sizes.update({(kind, scope_kind, scope_id): size for scope_id, size in
+                                   ranks.scope_sizes(self.session, kind, scope_kind,
+                                                     scope_ids).items()})
             taken = boards(self.session, kind, period_key, scope_kind, scope_ids, self.top_n)
             for scope_id, board in taken.items():
                 key = (moment, kind, period_key, scope_kind, scope_id)
@@ -139,20 +144,15 @@ def ranking_changes(session, taken: Boards, changes, rank_of) -> list[dict]:
             old_rank, new_rank = _place(before, change.id), _place(after, change.id)
             if old_rank is None and new_rank is None:
                 continue
-            size = None
-            if old_rank is None or new_rank is None:
-                counted_old = rank_of(change.kind, change.id, period_key, scope_kind,
-                                      change.branch_id, change.township_id, old)
-                counted_new = rank_of(change.kind, change.id, period_key, scope_kind,
-                                      change.branch_id, change.township_id, new)
-                size = counted_new["size"]
-                old_rank = old_rank or counted_old["rank"]
-                new_rank = new_rank or counted_new["rank"]
+            if old_rank is None:
+                old_rank = rank_of(change.kind, change.id, period_key, scope_kind,
+                                   change.branch_id, change.township_id, old)["rank"]
+            elif new_rank is None:
+                new_rank = rank_of(change.kind, change.id, period_key, scope_kind,
+                                   change.branch_id, change.township_id, new)["rank"]
             if old_rank == new_rank:
                 continue
-            if size is None:
-                size = rank_of(change.kind, change.id, period_key, scope_kind, change.branch_id,
-                               change.township_id, new)["size"]
+            size = taken.sizes.get((change.kind, scope_kind, scope_id), 0)
             found.append({"subject_kind": change.kind, "scope_kind": scope_kind,
                           "scope_id": scope_id, "period": period_key, "subject_id": change.id,
                           "old_rank": old_rank, "new_rank": new_rank, "size": size,

@@ -1,5 +1,6 @@
 """The payloads of the events the stars service publishes about standings (contracts in
-``shared/contracts/stars.py``)."""
+``shared/contracts/stars.py``), as plain JSON: the pipeline validates the first of each type in
+a batch and publishes the others as they are."""
 from __future__ import annotations
 
 from services.stars.figures import LIVE, PERIOD_KINDS, Change
@@ -13,7 +14,8 @@ def score_changed(change: Change, cause, source_event_ids=()) -> dict:
     live = after[LIVE]
     sources = list(source_event_ids)[-MOST_SOURCE_EVENTS:]
     return {"subject_kind": change.kind, "subject_id": change.id, "branch_id": change.branch_id,
-            "township_id": change.township_id, "occurred_on": change.day, "cause": cause,
+            "township_id": change.township_id, "occurred_on": change.day.isoformat(),
+            "cause": cause,
             "rulebook_version": live.version,
             "source_event_id": sources[-1] if sources else None, "source_event_ids": sources,
             **{kind: change.keys[kind] for kind in PERIOD_KINDS},

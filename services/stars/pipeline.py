@@ -234,7 +234,7 @@ def publish(session, changes, batch, taken):
             outgoing.append(("star_level_changed", moved))
     outgoing += [("ranking_changed", payload) for payload in boards.ranking_changes(
         session, taken, changes, partial(_rank_of, session))]
-    session.publish_many(outgoing)
+    session.publish_many(outgoing, validate="first")
 
 
 def _rank_of(session, kind, subject_id, period_key, scope_kind, branch_id, township_id, figure):

@@ -393,6 +393,20 @@ def rank_of(session, kind, subject_id, period, scope_kind, branch_id, township_i
             "size": row.size + (0 if active else 1)}
 
 
+def scope_sizes(session, kind, scope_kind, scope_ids_) -> dict:
+    """Active subjects per scope (``scope_ids_``: ids, None for the county), one statement."""
+    wanted = {0 if scope_kind == "county" else scope_id: scope_id for scope_id in scope_ids_}
+    found = {scope_id: 0 for scope_id in scope_ids_}
+    if not wanted:
+        return found
+    rows = session.execute(select(sizes.c.scope_id, sizes.c.subjects).where(
+        sizes.c.subject_kind == kind, sizes.c.scope_kind == scope_kind,
+        sizes.c.width == WHOLE, sizes.c.scope_id.in_(sorted(wanted))))
+    for stored_id, number in rows:
+        found[wanted[stored_id]] = number
+    return found
+
+
 _BOARD_STATEMENTS: dict = {}
 
 

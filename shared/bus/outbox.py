@@ -41,15 +41,21 @@ class BusSession(Session):
         """Validate ``data`` against the registered contract and add it to the outbox."""
         return self.publish_many([(event_type, data)])[0]
 
-    def publish_many(self, events) -> list[Envelope]:
+    def publish_many(self, events, validate="each") -> list[Envelope]:
         """``publish`` for several ``(event_type, data)`` pairs, in one statement (batch
-        handlers publish hundreds of events per transaction)."""
+        handlers publish hundreds of events per transaction). ``validate="first"`` checks the
+        first payload of each type against its contract and takes the others as they are, which
+        must then be plain JSON already: for payloads built by one function, where a mistake
+        shows in the first (consumers validate every payload they receive, and dead-letter one
+        that breaks its contract)."""
         source = self.info["source"]
-        envelopes = []
+        envelopes, checked = [], set()
         for event_type, data in events:
             contract = registry.get(source, event_type)
+            check = validate == "each" or event_type not in checked
+            checked.add(event_type)
             envelopes.append(Envelope(type=event_type, source=source, version=contract.version,
-                                      data=contract.to_wire(data),
+                                      data=contract.to_wire(data) if check else data,
                                       correlation_id=self.info.get("correlation_id"),
                                       causation_id=self.info.get("causation_id")))
         if envelopes:
@@ -68,6 +74,38 @@ def outbox_rows(data_source_envelopes):
 def pending_count(session, outbox_table) -> int:
     return session.execute(select(func.count()).select_from(outbox_table)
                            .where(outbox_table.c.status == PENDING)).scalar_one()
+
+
+class FirstTimes:
+    """Remembers which keys were seen: ``first(keys)`` returns the ones never seen before."""
+
+    def __init__(self):
+        self.seen: set = set()
+        self.lock = threading.Lock()
+
+    def first(self, keys) -> set:
+        with self.lock:
+            fresh = set(keys) - self.seen
+            self.seen |= fresh
+        return fresh
+
+
+# Events nobody subscribes to (yet) are normal: say so at INFO once per event type per process.
+UNROUTABLE_REPORTED = FirstTimes()
+
+
+def _log_unroutable(event_types):
+    """Log the event types a batch published that no queue is bound for: at INFO the first
+    time in this process, at DEBUG afterwards (a relay publishes such batches all day)."""
+    if not event_types:
+        return
+    fresh = UNROUTABLE_REPORTED.first(event_types)
+    if fresh:
+        log.info("outbox relay: no subscriber is bound for %s (marked unroutable; said once per "
+                 "event type, later ones at DEBUG)", ", ".join(sorted(fresh)))
+    again = sorted(set(event_types) - fresh)
+    if again:
+        log.debug("outbox relay: no subscriber is bound for %s", ", ".join(again))
 
 
 class Relay:
@@ -128,9 +166,8 @@ class Relay:
                 outcomes.append((row.id, None, "nacked by the broker"))
             else:
                 outcomes.append((row.id, PUBLISHED if routed else UNROUTABLE, None))
-        unroutable = sorted({row.type for row, routed in zip(rows, results) if routed is False})
-        if unroutable:
-            log.info("outbox relay: no subscriber is bound for %s", ", ".join(unroutable))
+        _log_unroutable({f"{row.source}.{row.type}" for row, routed in zip(rows, results)
+                         if routed is False})
         return outcomes
 
     def _mark(self, session, outcomes):
