@@ -15,6 +15,21 @@ results. The rulebook deciding thresholds is the one in force on the period's la
 
 A period may only be closed once it has ended, unless the caller passes ``early=True`` (the
 organisation department may close the handbook on the last working day).
+
+A closed result is never rewritten, and events dated in a closed month or quarter still arrive
+(a sheet imported late, a sanction recorded afterwards, a relay catching up): they are scored
+into the ledger and the live standings, not into the frozen result; ``explain`` of the period
+shows the live figures beside the official ones (``late_entries`` counts them). Only an archived
+year refuses them (kept, never scored).
+
+A closed quarter need not agree with its closed months, and a closed year with its quarters: each
+period is frozen from the ledger as it stands at *its own* close, so a quarter includes the
+entries of its months that arrived after those months closed, and its own score may differ from
+the sum of its months' frozen own scores by exactly those late entries. This is deliberate: the
+month close is the scoring handbook's monthly summary (一月一汇总), published as it was; the
+quarter sets the official star (季有晋星) and the year is the archive, and freezing late entries
+out of them would lose a member's real credit, or a real veto, for good. (Making them agree would
+mean either rewriting closed months or scoring nothing late, both worse.)
 """
 from __future__ import annotations
 
@@ -180,6 +195,17 @@ def result_of(session, period_key, subject_kind, subject_id) -> dict | None:
         closed.c.period == period_key, closed.c.subject_kind == subject_kind,
         closed.c.subject_id == subject_id)).first()
     return dict(row._mapping) if row else None
+
+
+def late_entries(session, kind, subject_id, period_key) -> int:
+    """Ledger rows of a subject dated in a closed period but recorded after its close (they
+    count in the live figures and in later closings, not in this period's frozen result)."""
+    start, end = periods.period_bounds(period_key)
+    rows = ledger.ledger
+    closed_at = select(closings.c.closed_at).where(closings.c.period == period_key).scalar_subquery()
+    return session.scalar(select(func.count()).select_from(rows).where(
+        rows.c.subject_kind == kind, rows.c.subject_id == subject_id,
+        rows.c.occurred_on >= start, rows.c.occurred_on <= end, rows.c.recorded_at > closed_at))
 
 
 def closing_of(session, period_key) -> dict | None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from services.stars import books as books_module
 from services.stars import (boards, closings, consequences, directory, figures, ledger, periods,
-                            ranks, recompute)
+                            ranks, recompute, scoring)
 from services.stars.models import RulebookRun
 from services.stars.rulebook import SUBJECT_KINDS
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -111,48 +111,141 @@ def _figure_dict(figure):
 
 
 def score(session, kind, subject_id, key):
+    """The live figures of a subject for a period and, once the period is closed, its official
+    (frozen) result under ``official``, with the Model Star verdict (``model_star``: true, false,
+    or null where the rulebook awards none for this kind of period; ``model_star_unmet``: the
+    reasons it was not awarded)."""
     known(session, kind, subject_id)
     figure = figures.figure_of(session, kind, subject_id, key)
-    official = None
-    if closings.is_closed(session, key):
-        result = closings.result_of(session, key, kind, subject_id)
-        official = result and {"score": result["score"], "own_score": result["own_score"],
-                               "level": result["level"], "rank": result["rank"],
-                               "vetoes": result["vetoes"], "model_star": result["model_star"]}
+    closed_period = closings.is_closed(session, key)
+    result = closings.result_of(session, key, kind, subject_id) if closed_period else None
+    official = result and {"score": result["score"], "own_score": result["own_score"],
+                           "level": result["level"], "rank": result["rank"],
+                           "vetoes": result["vetoes"], **_model_star(result)}
     return plain({"subject_kind": kind, "subject_id": subject_id, "period": key,
                   "period_kind": periods.period_kind_of(key), **_figure_dict(figure),
-                  "closed": closings.is_closed(session, key), "official": official})
+                  "closed": closed_period, "official": official})
+
+
+def _model_star(result) -> dict:
+    return {"model_star": result["model_star"] if result else None,
+            "model_star_unmet": result["model_star_unmet"] if result else None}
 
 
 def explain(session, books, kind, subject_id, key, limit=500):
+    """Why a subject stands where it does in a period: items, roll-up and ledger entries.
+
+    An open period answers the live figures. A closed period answers its official (frozen)
+    result: score, own score, level, items with their counts, ranks, vetoes and the Model Star.
+    When the live figures differ from it (an event dated in the period arrived after the close,
+    or something below the subject changed), they are given beside it under ``live`` with a
+    one-line ``note``; each entry says whether it was recorded ``after_close``. A subject that
+    is not in the closed results (not active at the close) answers its live figures."""
     known(session, kind, subject_id)
-    from services.stars import scoring
+    live = _live_explanation(session, books, kind, subject_id, key)
+    entries, truncated = ledger.entries_in(session, kind, subject_id, key, limit)
+    answer = {"subject_kind": kind, "subject_id": subject_id, "period": key}
+    closing = closings.closing_of(session, key)
+    result = closings.result_of(session, key, kind, subject_id) if closing else None
+    if result is None:
+        note = closing and f"not in the closed results of {key}: these are the live figures"
+        return plain({**answer, **live, **_model_star(None), "closed": closing is not None,
+                      "official": False, "live": None, "note": note, "entries": entries,
+                      "entries_truncated": truncated})
+    official = _official_explanation(session, books, closing, result)
+    differs = live_differs(official, live)
+    for found in entries:
+        found["after_close"] = found["recorded_at"] > closing["closed_at"]
+    note = late_note(key, periods.local_date(closing["closed_at"]),
+                     closings.late_entries(session, kind, subject_id, key)) if differs else None
+    return plain({**answer, **official, "closed": True, "official": True,
+                  "live": live if differs else None, "note": note, "entries": entries,
+                  "entries_truncated": truncated})
+
+
+def _live_explanation(session, books, kind, subject_id, key) -> dict:
+    """The figures as they stand now: own items summed from the ledger, the standing's total."""
     parsed = periods.parse_period(key)
     summary = scoring.summarise(books, ledger.month_rows(session, {(kind, subject_id)}, parsed.months),
                                 key).get((kind, subject_id))
     book = books_module.latest_for_period(books, key)
     figure = figures.figure_of(session, kind, subject_id, key)
-    items = []
-    for code, points in sorted((summary.items if summary else {}).items()):
+    points = summary.items if summary else {}
+    return {"rulebook_version": book.version if book else None,
+            "score": figure.score, "own_score": summary.score if summary else Decimal(0),
+            "level": figure.level, "vetoes": list(summary.vetoes) if summary else [],
+            "deductions": summary.deductions if summary else Decimal(0),
+            "items": item_lines(book, points, summary.counts if summary else {}),
+            "rollup": rollup_line(book, kind, parsed.kind, figure.score - figure.own)}
+
+
+def _official_explanation(session, books, closing, result) -> dict:
+    """A closed result as frozen: figures, items and counts, places, Model Star."""
+    key, kind = result["period"], result["subject_kind"]
+    book = next((b for b in books if b.version == closing["rulebook_version"]), None) \
+        or books_module.latest_for_period(books, key)
+    points = {code: Decimal(value) for code, value in (result["items"] or {}).items()}
+    score_, own = Decimal(result["score"]), Decimal(result["own_score"])
+    return {"rulebook_version": closing["rulebook_version"], "closed_at": closing["closed_at"],
+            "closed_by": closing["closed_by"], "score": score_, "own_score": own,
+            "level": result["level"], "vetoes": list(result["vetoes"] or []),
+            "deductions": deductions_of(book, points),
+            "items": item_lines(book, points, result["counts"] or {}),
+            "rollup": rollup_line(book, kind, periods.period_kind_of(key), score_ - own),
+            "rank": result["rank"],
+            "ranks": closings.ranks_of(session, result, figures.SCOPES_OF[kind]),
+            **_model_star(result)}
+
+
+def item_lines(book, points, counts) -> list[dict]:
+    """One line per item (sorted by code): its name and kind in ``book``, points and count."""
+    lines = []
+    for code, value in sorted(points.items()):
         spec = book.items.get(code) if book else None
-        items.append({"item": code, "name": spec.name if spec else code,
-                      "kind": spec.kind if spec else None, "points": points,
-                      "count": summary.counts.get(code, 0),
+        lines.append({"item": code, "name": spec.name if spec else code,
+                      "kind": spec.kind if spec else None, "points": Decimal(value),
+                      "count": counts.get(code, 0),
                       "monthly_cap": spec.monthly_cap if spec else None})
-    entries, truncated = ledger.entries_in(session, kind, subject_id, key, limit)
-    rollup = None
-    if book is not None and kind in book.subjects and book.subject(kind).rollup is not None:
-        spec = book.subject(kind).rollup
-        rollup = {"from": spec.child_kind, "aggregate": spec.aggregate,
-                  "weight": spec.weight(parsed.kind), "min_level": spec.min_level,
-                  "points": figure.score - figure.own}
-    return plain({"subject_kind": kind, "subject_id": subject_id, "period": key,
-                  "rulebook_version": book.version if book else None,
-                  "score": figure.score, "own_score": summary.score if summary else Decimal(0),
-                  "level": figure.level, "vetoes": list(summary.vetoes) if summary else [],
-                  "deductions": summary.deductions if summary else Decimal(0),
-                  "items": items, "rollup": rollup, "entries": entries,
-                  "entries_truncated": truncated})
+    return lines
+
+
+def deductions_of(book, points) -> Decimal:
+    """The sum (<= 0) of the deduction items among ``points`` (an item the rulebook does not
+    know counts when negative, as ``scoring`` does)."""
+    def deduction(code, value):
+        spec = book.items.get(code) if book else None
+        return spec.is_deduction if spec else value < 0
+    return sum((Decimal(v) for code, v in points.items() if deduction(code, Decimal(v))), Decimal(0))
+
+
+def rollup_line(book, kind, period_kind, points) -> dict | None:
+    """How a branch or committee total adds its children (None for a member)."""
+    if book is None or kind not in book.subjects or book.subject(kind).rollup is None:
+        return None
+    spec = book.subject(kind).rollup
+    return {"from": spec.child_kind, "aggregate": spec.aggregate,
+            "weight": spec.weight(period_kind), "min_level": spec.min_level, "points": points}
+
+
+def live_differs(official, live) -> bool:
+    """Whether the live figures differ from the official ones: score, own score, level, vetoes,
+    or any item's points or count (items at zero points and count ignored)."""
+    def key(found):
+        items = tuple((line["item"], figures.shown(line["points"]), line["count"])
+                      for line in found["items"] if Decimal(line["points"]) or line["count"])
+        return (figures.shown(found["score"]), figures.shown(found["own_score"]), found["level"],
+                tuple(sorted(found["vetoes"])), items)
+    return key(official) != key(live)
+
+
+def late_note(key, closed_on, late) -> str:
+    """The one line explaining why the live figures of a closed period differ from its result."""
+    if late:
+        entries = "1 ledger entry" if late == 1 else f"{late} ledger entries"
+        return (f"{entries} dated in {key} arrived after it closed on {closed_on.isoformat()}: "
+                f"the live figures below include them; the official result stands")
+    return (f"the live figures differ from the result frozen on {closed_on.isoformat()} "
+            f"(something below this subject changed after the close); the official result stands")
 
 
 def rank_of(session, kind, subject_id, key, scope_kind=None):
@@ -275,6 +368,112 @@ def subsidy_report(session, books, key, cadres=None):
                   "lines": [{"cadre_id": line.cadre_id, "branch_id": line.branch_id,
                              "level": line.level, "base": line.base, "factor": line.factor,
                              "amount": line.amount, "note": line.note} for line in lines]})
+
+
+# -- sanctions -----------------------------------------------------------------------------------
+
+SANCTION_KINDS = ("veto", "deduction")
+SANCTION_EVENT = ("stars", "sanction_recorded")
+
+
+def a_date(value, field):
+    """A calendar date from a ``date`` or an ISO ``YYYY-MM-DD`` string."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and len(value.strip()) == 10:
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InvalidInput({field: ["must be a date like 2026-11-20"]})
+
+
+def sanction_items(book) -> list[str]:
+    """The member items a sanction may name in ``book``: veto and deduction items that a rule on
+    ``stars.sanction_recorded`` scores."""
+    scored = {rule.item for rule in book.rules_for(*SANCTION_EVENT)}
+    return sorted(item.code for item in book.items_of("member")
+                  if item.kind in SANCTION_KINDS and item.code in scored)
+
+
+def sanction_item_problem(book, item, day, payload=None) -> str | None:
+    """Why ``item`` cannot be sanctioned under ``book`` on ``day`` (None: it can): it must be a
+    veto or deduction item of the member rulebook, and a rule on ``stars.sanction_recorded``
+    must score ``payload`` into it (else the event would earn nothing; not checked without a
+    payload)."""
+    spec = book.items.get(item)
+    allowed = ", ".join(sanction_items(book)) or "none"
+    if spec is None or spec.subject_kind != "member" or spec.kind not in SANCTION_KINDS:
+        return (f"must be a veto or deduction item of the member rulebook {book.version} in force "
+                f"on {day.isoformat()} ({allowed})")
+    if payload is None:
+        return None
+    earned = scoring.score_event(book, *SANCTION_EVENT, payload, day)
+    if not any(entry["item"] == item and entry["subject_kind"] == "member" for entry in earned):
+        return (f"rulebook {book.version} has no rule scoring {'.'.join(SANCTION_EVENT)} into "
+                f"{item} for this member ({allowed} can be recorded)")
+    return None
+
+
+def _checked(errors, check, *args):
+    """``check(*args)``, or None with its ``InvalidInput`` reasons added to ``errors``."""
+    try:
+        return check(*args)
+    except InvalidInput as refused:
+        errors.update(refused.errors)
+        return None
+
+
+def sanction(session, books, member_id, item, decided_on, reason, recorded_by, stamp):
+    """Check a sanction the county records against a member and build the payload of its
+    ``sanction_recorded`` event; returns (payload, details of the item). Every problem found is
+    reported at once in ``InvalidInput({field: [reason]})``: the member must be known to stars
+    and active, ``item`` a veto or deduction item of the member rulebook in force on
+    ``decided_on`` (scored by a rule), the date not in the future (China-local) nor in an
+    archived year, ``reason`` and ``recorded_by`` non-empty."""
+    errors = {}
+    member_id = _checked(errors, positive_id, member_id, "member_id")
+    day = _checked(errors, a_date, decided_on, "decided_on")
+    reason = _checked(errors, words, reason, "reason")
+    recorded_by = _checked(errors, words, recorded_by, "recorded_by")
+    item = _checked(errors, words, item, "item")
+    row = _checked(errors, _sanctioned_member, session, member_id) if member_id else None
+    book = books_module.in_force(books, day) if day else None
+    if day is not None:
+        _checked(errors, _sanction_day, session, day, book, stamp)
+    payload = {"member_id": member_id, "branch_id": (row or {}).get("branch_id"),
+               "township_id": (row or {}).get("township_id"),
+               "category": (row or {}).get("category"), "item": item, "occurred_on": day,
+               "reason": reason, "recorded_by": recorded_by}
+    if book is not None and item is not None:
+        problem = sanction_item_problem(book, item, day, payload if row else None)
+        if problem:
+            errors["item"] = [problem]
+    if errors:
+        raise InvalidInput(errors)
+    spec = book.item(item)
+    return payload, {"item_kind": spec.kind, "item_name": spec.name, "rulebook_version": book.version}
+
+
+def _sanctioned_member(session, member_id) -> dict:
+    """The directory row of a member a sanction may be recorded against: known and active."""
+    row = directory.get(session, "member", member_id)
+    if row is None:
+        raise InvalidInput({"member_id": [f"member {member_id} is not known to the stars service"]})
+    if not row["active"]:
+        raise InvalidInput({"member_id": [f"member {member_id} has left: the stars service no "
+                                          f"longer rates them"]})
+    return row
+
+
+def _sanction_day(session, day, book, stamp):
+    """A sanction's date: not after today (China-local), not in an archived year, under a rulebook."""
+    if day > periods.local_date(stamp):
+        raise InvalidInput({"decided_on": ["must not be in the future"]})
+    if periods.year_key(day) in closings.closed_periods(session, "year"):
+        raise InvalidInput({"decided_on": [f"{day.year} is archived: its results are final"]})
+    if book is None:
+        raise InvalidInput({"decided_on": [f"no rulebook is in force on {day.isoformat()}"]})
 
 
 # -- re-scoring ----------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ class Rulebooks(DependencyProvider):
 class StarsService(ServiceBase):
     name = "stars"
     publishes = ("score_changed", "star_level_changed", "ranking_changed", "month_closed",
-                 "quarter_closed", "year_closed")
+                 "quarter_closed", "year_closed", "sanction_recorded")
     store = Store(Base.metadata)
     rulebooks = Rulebooks()
 
@@ -120,6 +120,18 @@ class StarsService(ServiceBase):
         key = reports.period(period, kinds=("quarter", "year"))
         with self.store.reading() as session:
             return reports.subsidy_report(session, self.rulebooks.books, key, cadres)
+
+    # -- sanctions -------------------------------------------------------------------------------
+    @rpc
+    def record_sanction(self, member_id, item, decided_on, reason, recorded_by):
+        """Record a veto (否决项) or deduction (减星项) item against a member, decided by the
+        county on ``decided_on``: publishes ``sanction_recorded``, which this service scores
+        through its own subscription (the rulebook's rules on it decide the points)."""
+        with self.store.transaction() as session:
+            payload, details = reports.sanction(session, self.rulebooks.books, member_id, item,
+                                                decided_on, reason, recorded_by, pipeline.now())
+            event = session.publish("sanction_recorded", payload)
+        return reports.plain({"event_id": event.id, **payload, **details})
 
     # -- re-scoring ------------------------------------------------------------------------------
     @rpc

@@ -185,3 +185,29 @@ class YearClosed(_Closed):
                "model_stars": {"member": 9, "branch": 1, "committee": 0}}
     committees = fields.List(fields.Nested(CommitteeResult), required=True)
     model_stars = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+@contract("stars", "sanction_recorded")
+class SanctionRecorded(Schema):
+    """The county organisation department recorded a sanction against a member
+    (``stars.record_sanction``): a veto item (否决项), which forces the member's level to 0 for the
+    month, quarter and year of ``occurred_on`` whatever the score, or a deduction item (减星项).
+
+    ``item`` is the code of a veto or deduction item of the member rulebook in force on
+    ``occurred_on``; the points are the rulebook's (its rules on ``stars.sanction_recorded``,
+    one per item, ``when: {item: ...}``), never the publisher's. ``occurred_on`` is the date the
+    sanction was decided: the date of the fact, deciding the month, quarter and year it counts in
+    (a date in a closed month or quarter changes the live figures, not the frozen result; a date
+    in an archived year is refused). ``branch_id``, ``township_id`` and ``category`` are the
+    member's place when it was recorded. ``reason`` and ``recorded_by`` are for the record."""
+    example = {"member_id": 101, "branch_id": 12, "township_id": 2, "category": "rural",
+               "item": "serious_violation", "occurred_on": "2026-11-20",
+               "reason": "党内严重警告处分（县纪委 2026 第 12 号决定）", "recorded_by": "组织部 李明"}
+    member_id = fields.Integer(required=True)
+    branch_id = fields.Integer(allow_none=True, load_default=None)
+    township_id = fields.Integer(allow_none=True, load_default=None)
+    category = fields.String(allow_none=True, load_default=None)
+    item = fields.String(required=True, validate=validate.Length(min=1))
+    occurred_on = fields.Date(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+    recorded_by = fields.String(required=True, validate=validate.Length(min=1))

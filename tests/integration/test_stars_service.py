@@ -348,7 +348,7 @@ def test_closing_month_quarter_year_and_the_consequences(system):
             stars.close_month(MONTH, early=True)
         official = stars.score("member", county.a, MONTH)["official"]
         assert official == {"score": "13.00", "own_score": "13.00", "level": 3, "rank": 1,
-                            "vetoes": [], "model_star": None}
+                            "vetoes": [], "model_star": None, "model_star_unmet": None}
 
         year = int(YEAR)
         for month in range(1, 13):

@@ -44,7 +44,8 @@ def test_bindings_are_every_scored_event_plus_revocations_and_the_directory():
                                   ("members", "development_step_recorded"),
                                   ("members", "member_left"), ("members", "member_registered"),
                                   ("members", "member_transferred"),
-                                  ("members", "org_unit_changed"), ("members", "org_unit_created")]
+                                  ("members", "org_unit_changed"), ("members", "org_unit_created"),
+                                  ("stars", "sanction_recorded")]
 
 
 @pytest.mark.parametrize("value", [0, -1, 257, True, "8"])
