@@ -22,7 +22,7 @@ A partitioned ``@subscribe_batch`` (N > 1 partitions), with ``name = evt-dynamic
 * ``{name}``: an ``x-consistent-hash`` exchange (plugin ``rabbitmq_consistent_hash_exchange``)
   hashing the ``x-partition-key`` header, bound from each ``{source}.events`` with routing key =
   type, for every ``(source, type)`` the subscription lists;
-* ``{name}.p0`` .. ``{name}.p{N-1}``: durable partition queues bound to it with weight ``"1"``,
+* ``{name}.p0`` .. ``{name}.p{N-1}``: durable partition queues bound to it with weight ``PARTITION_WEIGHT``,
   each with its own ``{name}.p{i}.dlq``; retries route back to the same partition queue;
 * ``{name}.members`` and ``{name}.waiting``: presence queues nobody publishes to. Every consuming
   process holds a consumer on ``.members`` (so its consumer count is the number of live
@@ -75,6 +75,11 @@ def consumer_queue(spec: "SubscriptionSpec") -> Queue:
                            for source, event_type in spec.bindings])
 
 
+# points of each partition queue on the consistent-hash ring: with one point each, ten townships
+# fell 5/1/2/2 over four queues; with 50 they spread close to evenly
+PARTITION_WEIGHT = "50"
+
+
 def partition_queue_name(name: str, index: int) -> str:
     return f"{name}.p{index}"
 
@@ -86,7 +91,7 @@ def partition_exchange(name: str) -> Exchange:
 
 def partition_queue(name: str, index: int) -> Queue:
     return Queue(partition_queue_name(name, index), exchange=partition_exchange(name),
-                 routing_key="1", durable=True, auto_delete=False)
+                 routing_key=PARTITION_WEIGHT, durable=True, auto_delete=False)
 
 
 def presence_queue(name: str, role: str) -> Queue:

@@ -57,14 +57,20 @@ PARTITION_HEADER = "x-partition-key"
 def partition_key(event) -> str:
     """The key that picks an event's partition: events are partitioned by the township they concern.
 
-    ``str(data["township_id"])`` when the payload names a township, else the event id (events
-    about no township spread evenly). Takes an ``Envelope`` or its wire dict. The outbox relay puts
-    it in the ``x-partition-key`` header of every event it publishes; the consistent-hash
-    exchange of a partitioned ``@subscribe_batch`` hashes that header, so every event about one
-    township reaches the same partition queue, and so one consumer, in publishing order."""
+    ``str(data["township_id"])`` when the payload names a township; else the unit it concerns
+    (``branch:<branch_id>``, or ``branch:<org_unit_id>`` for an org-unit event), so that every
+    event about a unit outside any township (a city-level branch and its members) still meets
+    the others in one partition; else the event id (events about no place spread evenly). Takes
+    an ``Envelope`` or its wire dict. The outbox relay puts it in the ``x-partition-key`` header of
+    every event it publishes; the consistent-hash exchange of a partitioned ``@subscribe_batch``
+    hashes that header, so every event about one township reaches the same partition queue, and
+    so one consumer, in publishing order."""
     if isinstance(event, Envelope):
         data, event_id = event.data, event.id
     else:
         data, event_id = event.get("data"), event.get("id")
-    township = data.get("township_id") if isinstance(data, dict) else None
-    return str(township) if township is not None else str(event_id)
+    data = data if isinstance(data, dict) else {}
+    if data.get("township_id") is not None:
+        return str(data["township_id"])
+    unit = data.get("branch_id") if data.get("branch_id") is not None else data.get("org_unit_id")
+    return f"branch:{unit}" if unit is not None else str(event_id)

@@ -113,9 +113,15 @@ def test_released_partitions_leave_the_buffer():
     assert [d.partition for d in batcher.take()] == [1, 2]
 
 
-def test_events_are_partitioned_by_township_else_by_their_id():
+def test_events_are_partitioned_by_township_else_by_unit_else_by_their_id():
     about = Envelope(type="activity_recorded", source="members", data={"township_id": 7})
     assert partition_key(about) == "7" == partition_key(about.to_wire())
+    # a city-level branch: its members' events and its own org-unit events meet in one partition
+    member = Envelope(type="activity_revoked", source="members",
+                      data={"township_id": None, "branch_id": 40, "member_id": 3})
+    unit = Envelope(type="org_unit_created", source="members",
+                    data={"township_id": None, "org_unit_id": 40})
+    assert partition_key(member) == partition_key(unit) == "branch:40"
     loose = Envelope(type="org_unit_created", source="members", data={"township_id": None})
     assert partition_key(loose) == loose.id
     assert partition_key({"id": "e1", "data": {"member_id": 1}}) == "e1"
@@ -152,7 +158,7 @@ def test_a_partitioned_subscription_plans_a_hash_exchange_and_a_queue_per_partit
     assert {(d.name, s.name, key) for d, s, key in plan.exchange_bindings} == {
         (name, "members.events", "activity_recorded"), (name, "tickets.events", "ticket_resolved")}
     p2 = next(q for q in plan.queues if q.name == f"{name}.p2")
-    assert (p2.exchange.name, p2.routing_key, p2.durable) == (name, "1", True)
+    assert (p2.exchange.name, p2.routing_key, p2.durable) == (name, topology.PARTITION_WEIGHT, True)
 
 
 def test_one_partition_keeps_the_plain_dynamic_queue():
