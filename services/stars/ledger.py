@@ -33,6 +33,7 @@ scored_events = ScoredEvent.__table__
 revocations = Revocation.__table__
 
 SCORED, REVOKED, ARCHIVED = "scored", "revoked", "archived"
+EARLY = "revoked_early"  # a revocation came first: the row waits for its event
 
 
 def now():
@@ -191,10 +192,38 @@ def stored_status(session, event_ids) -> dict[str, tuple]:
         .where(scored_events.c.event_id.in_(sorted(event_ids))))}
 
 
-def mark_revoked(session, event_ids):
-    if event_ids:
-        session.execute(update(scored_events).where(scored_events.c.event_id.in_(sorted(event_ids)))
-                        .values(status=REVOKED))
+def mark_revoked(session, event_ids) -> set[str]:
+    """Mark scored events revoked; returns those this call changed (under the row locks, so two
+    revocations of one event compensate it once)."""
+    if not event_ids:
+        return set()
+    return set(session.scalars(update(scored_events).where(
+        scored_events.c.event_id.in_(sorted(event_ids)), scored_events.c.status == SCORED)
+        .values(status=REVOKED).returning(scored_events.c.event_id)))
+
+
+def wait_for_events(session, revocation_events, day_of) -> set[str]:
+    """Keep a placeholder row (``EARLY``) for each revoked event not kept yet; returns the ids it
+    was placed for. The revocation and its event meet on this one row whichever comes first and
+    whichever consumer handles each: the second insert waits for the first to commit."""
+    rows = [{"event_id": e.data["revoked_event_id"], "source": "members",
+             "type": "activity_recorded", "occurred_on": day_of(e), "occurred_at": "",
+             "payload": {}, "status": EARLY} for e in revocation_events]
+    return remember_events(session, rows)
+
+
+def claim_early(session, events_rows) -> set[str]:
+    """Events that arrive after their revocation: fill their placeholder rows (status
+    ``revoked``); returns their ids."""
+    found = set()
+    for row in events_rows:
+        changed = session.execute(update(scored_events).where(
+            scored_events.c.event_id == row["event_id"], scored_events.c.status == EARLY).values(
+            source=row["source"], type=row["type"], occurred_on=row["occurred_on"],
+            occurred_at=row["occurred_at"], payload=row["payload"], status=REVOKED)).rowcount
+        if changed:
+            found.add(row["event_id"])
+    return found
 
 
 def live_rows_of(session, event_ids) -> list[dict]:

@@ -146,11 +146,14 @@ def revoke(session, events, batch_ids, batch, stamp) -> set[str]:
     ledger.record_revocations(session, events)
     revoking = {e.data["revoked_event_id"]: e for e in events}
     in_batch = set(revoking) & batch_ids
+    waiting = ledger.wait_for_events(
+        session, [e for target, e in revoking.items() if target not in in_batch],
+        lambda e: periods.local_date(e.occurred_at))
     archived = closings.closed_periods(session, "year")
-    stored = ledger.stored_status(session, set(revoking) - in_batch)
-    due = {event_id for event_id, (status, day) in stored.items()
-           if status == ledger.SCORED and periods.year_key(day) not in archived}
-    ledger.mark_revoked(session, due)
+    stored = ledger.stored_status(session, set(revoking) - in_batch - waiting)
+    due = ledger.mark_revoked(session, {
+        event_id for event_id, (status, day) in stored.items()
+        if status == ledger.SCORED and periods.year_key(day) not in archived})
     compensations = []
     rows = ledger.live_rows_of(session, due)
     for row, reverse in zip(rows, ledger.compensations_for(rows)):
@@ -187,6 +190,7 @@ def score(session, rulebooks, events, revoked_now, batch, stamp):
             earned[event.id] = (event, ledger.entries_for(book, event.source, event.type,
                                                           event.data, day) if book else [])
     new = ledger.remember_events(session, kept)
+    ledger.claim_early(session, [row for row in kept if row["event_id"] not in new])
     entries, wanted = [], set()
     for event_id, (event, found) in earned.items():
         if event_id in new:

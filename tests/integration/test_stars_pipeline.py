@@ -162,6 +162,33 @@ def test_an_activity_and_its_revocation_net_to_zero_in_any_order(database, ruleb
     assert state(database)[1][("member", 101)] == Decimal(2)
 
 
+@pytest.mark.parametrize("first", ["activity", "revocation"])
+def test_an_activity_and_its_revocation_in_concurrent_transactions_net_to_zero(
+        database, rulebooks, first):
+    """As when two consumers (partitions) handle them at once: the first transaction is held
+    open while the second runs; neither may miss the other."""
+    import eventlet
+    absorb(database, rulebooks, directory_events())
+    activity = volunteer(101, 3, 40)
+    revocation = revoke(activity)
+    held, other = (activity, revocation) if first == "activity" else (revocation, activity)
+    info = dict(outbox_table=OUTBOX, source="stars")
+    started = eventlet.event.Event()
+
+    def hold():
+        with database.transaction(BusSession, info) as session:
+            pipeline.absorb(session, rulebooks, [held])
+            started.send()
+            eventlet.sleep(0.5)
+
+    holder = eventlet.spawn(hold)
+    started.wait()
+    absorb(database, rulebooks, [other])
+    holder.wait()
+    assert state(database)[1].get(("member", 101), Decimal(0)) == Decimal(0)
+    assert month_score(database, "member", 101) == Decimal(0)
+
+
 def test_a_revoked_activity_of_an_archived_year_stays(database, rulebooks):
     from services.stars.models import PeriodClosing
     absorb(database, rulebooks, directory_events())
