@@ -19,6 +19,8 @@ from services.stars.scoring import shown
 
 standings = figures.standings
 SCOPE_COLUMN = {"branch": "branch_id", "township": "township_id", "county": None}
+DEPTH = 5  # boards are read this many times deeper than published: a place just off the board
+# is then known without counting it
 
 
 def scope_id_of(scope_kind, branch_id, township_id):
@@ -100,7 +102,8 @@ class Boards:
                 self.sizes.update({(kind, scope_kind, scope_id): size for scope_id, size in
                                    ranks.scope_sizes(self.session, kind, scope_kind,
                                                      scope_ids).items()})
-            taken = boards(self.session, kind, period_key, scope_kind, scope_ids, self.top_n)
+            taken = boards(self.session, kind, period_key, scope_kind, scope_ids,
+                           self.top_n * DEPTH)
             for scope_id, board in taken.items():
                 key = (moment, kind, period_key, scope_kind, scope_id)
                 if moment == "after" or key not in self.snapshots:  # earliest before, latest after
@@ -142,7 +145,8 @@ def ranking_changes(session, taken: Boards, changes, rank_of) -> list[dict]:
             before = taken.board("before", change.kind, period_key, scope_kind, scope_id)
             after = taken.board("after", change.kind, period_key, scope_kind, scope_id)
             old_rank, new_rank = _place(before, change.id), _place(after, change.id)
-            if old_rank is None and new_rank is None:
+            top_n = taken.top_n
+            if (old_rank is None or old_rank > top_n) and (new_rank is None or new_rank > top_n):
                 continue
             if old_rank is None:
                 old_rank = rank_of(change.kind, change.id, period_key, scope_kind,
@@ -156,5 +160,5 @@ def ranking_changes(session, taken: Boards, changes, rank_of) -> list[dict]:
             found.append({"subject_kind": change.kind, "scope_kind": scope_kind,
                           "scope_id": scope_id, "period": period_key, "subject_id": change.id,
                           "old_rank": old_rank, "new_rank": new_rank, "size": size,
-                          "top": _entries(after)})
+                          "top": _entries(after[:top_n])})
     return found

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 import eventlet
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from services.stars.models import Subject
@@ -45,18 +45,26 @@ def _moment(text):
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-_LOOKUP = select(subjects).where(tuple_(subjects.c.kind, subjects.c.id).in_(
-    bindparam("keys", expanding=True)))
+_LOOKUP = select(subjects).where(subjects.c.kind == bindparam("kind"),
+                                 subjects.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def per_kind(session, statement, keys, chunk=2000, **params):
+    """Run ``statement`` (bound ``kind`` and expanding ``ids``) for ``(kind, id)`` keys, one
+    simple ``IN`` per kind and chunk (cheaper to plan and bind than a tuple ``IN``)."""
+    ids_of: dict = {}
+    for kind, subject_id in keys:
+        ids_of.setdefault(kind, set()).add(subject_id)
+    for kind, ids in sorted(ids_of.items()):
+        ids = sorted(ids)
+        for start in range(0, len(ids), chunk):
+            yield from session.execute(statement, {"kind": kind, "ids": ids[start:start + chunk],
+                                                   **params})
 
 
 def lookup(session, keys) -> dict[tuple, dict]:
     """Directory rows for ``(kind, id)`` keys, as dicts keyed the same way."""
-    keys = sorted(set(keys))
-    found = {}
-    for start in range(0, len(keys), 2000):
-        found.update({(row.kind, row.id): dict(row._mapping)
-                      for row in session.execute(_LOOKUP, {"keys": keys[start:start + 2000]})})
-    return found
+    return {(row.kind, row.id): dict(row._mapping) for row in per_kind(session, _LOOKUP, keys)}
 
 
 def get(session, kind, subject_id) -> dict | None:

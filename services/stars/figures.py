@@ -17,7 +17,7 @@ import eventlet
 from sqlalchemy import bindparam, func, select, tuple_, update
 
 from services.stars import directory, rankings
-from services.stars.scoring import shown  # noqa: F401  (re-exported: figures.shown)
+from services.stars.scoring import shown  # noqa: F401  (figures.shown, as before)
 from services.stars.models import ClosedResult, StandingRow
 
 standings = StandingRow.__table__
@@ -116,19 +116,16 @@ def _rows_of(session, keys) -> dict:
 
 
 _LOAD = select(standings).where(
-    tuple_(standings.c.subject_kind, standings.c.subject_id).in_(bindparam("keys", expanding=True)),
+    standings.c.subject_kind == bindparam("kind"),
+    standings.c.subject_id.in_(bindparam("ids", expanding=True)),
     standings.c.period.in_(bindparam("periods", expanding=True)))
 
 
 def load(session, keys, period_keys) -> dict[tuple, dict[str, Figure]]:
     """``(kind, id) -> {period key: Figure}`` of the rows that exist."""
     found: dict[tuple, dict] = {}
-    keys = sorted(set(keys))
-    for start in range(0, len(keys), 5000):
-        for row in session.execute(_LOAD, {"keys": keys[start:start + 5000],
-                                           "periods": sorted(period_keys)}):
-            found.setdefault((row.subject_kind, row.subject_id), {})[row.period] = \
-                figure_from_row(row)
+    for row in directory.per_kind(session, _LOAD, keys, periods=sorted(period_keys)):
+        found.setdefault((row.subject_kind, row.subject_id), {})[row.period] = figure_from_row(row)
     return found
 
 

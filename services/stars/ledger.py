@@ -18,11 +18,11 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import eventlet
-from sqlalchemy import bindparam, exists, func, select, tuple_, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from services.stars import periods, scoring
-from services.stars.directory import dialect_insert
+from services.stars.directory import dialect_insert, per_kind
 from services.stars.models import ItemMonth, LedgerEntry, Revocation, ScoredEvent
 from shared.contracts import registry
 from shared.errors import InvalidInput
@@ -238,18 +238,17 @@ def live_rows_of(session, event_ids) -> list[dict]:
 
 
 _MONTH_ROWS = select(item_months).where(
-    tuple_(item_months.c.subject_kind, item_months.c.subject_id).in_(bindparam("keys", expanding=True)),
+    item_months.c.subject_kind == bindparam("kind"),
+    item_months.c.subject_id.in_(bindparam("ids", expanding=True)),
     item_months.c.month.in_(bindparam("months", expanding=True)))
 
 
 def month_rows(session, keys, months) -> list[dict]:
     """``item_months`` of the subjects ``keys`` for ``months``, as pseudo-entries for
     ``scoring.summarise`` (one per subject, item and month, dated the 1st of the month)."""
-    keys = sorted(set(keys))
     if not keys or not months:
         return []
-    return [as_entry(row) for row in session.execute(_MONTH_ROWS, {"keys": keys,
-                                                                    "months": sorted(months)})]
+    return [as_entry(row) for row in per_kind(session, _MONTH_ROWS, keys, months=sorted(months))]
 
 
 def all_month_rows(session, months) -> list[dict]:
