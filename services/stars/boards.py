@@ -82,7 +82,6 @@ class Boards:
     def __init__(self, session, top_n):
         self.session, self.top_n = session, top_n
         self.snapshots: dict = {}
-        self.sizes: dict = {}  # (kind, scope kind, scope id) -> active subjects, after the batch
 
     def scopes(self, changes) -> dict:
         wanted: dict = {}
@@ -98,10 +97,6 @@ class Boards:
 
     def take(self, moment, changes):
         for (kind, period_key, scope_kind), scope_ids in self.scopes(changes).items():
-            if moment == "after":
-                self.sizes.update({(kind, scope_kind, scope_id): size for scope_id, size in
-                                   ranks.scope_sizes(self.session, kind, scope_kind,
-                                                     scope_ids).items()})
             taken = boards(self.session, kind, period_key, scope_kind, scope_ids,
                            self.top_n * DEPTH)
             for scope_id, board in taken.items():
@@ -156,9 +151,22 @@ def ranking_changes(session, taken: Boards, changes, rank_of) -> list[dict]:
                                    change.branch_id, change.township_id, new)["rank"]
             if old_rank == new_rank:
                 continue
-            size = taken.sizes.get((change.kind, scope_kind, scope_id), 0)
             found.append({"subject_kind": change.kind, "scope_kind": scope_kind,
                           "scope_id": scope_id, "period": period_key, "subject_id": change.id,
-                          "old_rank": old_rank, "new_rank": new_rank, "size": size,
+                          "old_rank": old_rank, "new_rank": new_rank,
                           "top": _entries(after[:top_n])})
+    _add_sizes(session, found)
     return found
+
+
+def _add_sizes(session, payloads):
+    """Each payload's scope size (active subjects), read once per kind and scope kind."""
+    wanted: dict = {}
+    for payload in payloads:
+        wanted.setdefault((payload["subject_kind"], payload["scope_kind"]), set()).add(
+            payload["scope_id"])
+    sizes = {(kind, scope_kind, scope_id): size
+             for (kind, scope_kind), scope_ids in wanted.items()
+             for scope_id, size in ranks.scope_sizes(session, kind, scope_kind, scope_ids).items()}
+    for payload in payloads:
+        payload["size"] = sizes[(payload["subject_kind"], payload["scope_kind"], payload["scope_id"])]

@@ -17,7 +17,7 @@ import eventlet
 from sqlalchemy import bindparam, func, select, tuple_, update
 
 from services.stars import directory, rankings
-from services.stars.scoring import shown  # noqa: F401  (figures.shown, as before)
+from services.stars import scoring
 from services.stars.models import ClosedResult, StandingRow
 
 standings = StandingRow.__table__
@@ -27,6 +27,7 @@ PERIOD_KINDS = ("month", "quarter", "year")
 LIVE = "quarter"  # the provisional level (实时升降) is the quarter-to-date level
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
+shown = scoring.shown  # a score as people read it (two decimals)
 SCOPES_OF = {"member": ("branch", "township", "county"), "branch": ("township", "county"),
              "committee": ("county",)}
 KIND_ORDER = ("member", "branch", "committee")

@@ -65,19 +65,21 @@ def absorb(session, rulebooks, events, stamp=None):
         pair = (event.source, event.type)
         kinds["directory" if pair in DIRECTORY else
               "revocation" if pair == books_module.REVOKED else "scored"].append(event)
-    place(session, kinds["directory"], batch)
+    counts = ranks.Counts()
+    place(session, kinds["directory"], batch, counts)
     revoked_now = revoke(session, kinds["revocation"], {e.id for e in kinds["scored"]}, batch,
                          stamp)
-    score(session, rulebooks, kinds["scored"], revoked_now, batch, stamp)
+    score(session, rulebooks, kinds["scored"], revoked_now, batch, stamp, counts)
     taken = boards.Boards(session, int(rulebooks.settings["ranking_top_n"]))
-    changes = recompute.recompute(session, rulebooks.books, batch.touched, stamp, taken)
+    changes = recompute.recompute(session, rulebooks.books, batch.touched, stamp, taken, counts)
+    counts.write(session)
     publish(session, changes, batch, taken)
     return changes
 
 
 # -- directory -----------------------------------------------------------------------------------
 
-def place(session, events, batch):
+def place(session, events, batch, counts):
     placements = []
     for event in sorted(events, key=lambda e: e.occurred_at):
         data = event.data
@@ -98,11 +100,11 @@ def place(session, events, batch):
             batch.touch(unit, day, "directory")
         if key[0] == "branch" and before and before["township_id"] != after["township_id"]:
             moves += directory.move_branch_members(session, key[1], after["township_id"])
-    ranks.apply_directory_moves(session, [(key[0], key[1], _place(before), _place(after))
-                                          for key, before, after in moves])
+    counts.directory_moves([(key[0], key[1], _place(before), _place(after))
+                            for key, before, after in moves])
     moved = figures.sync_places(session, {key: after for key, before, after in moves
                                           if before is not None})
-    ranks.apply_standing_moves(session, [
+    counts.standing_moves([
         (kind, subject_id, period, _entry(figure, old), _entry(figure, new))
         for kind, subject_id, period, figure, old, new in moved])
 
@@ -169,7 +171,7 @@ def revoke(session, events, batch_ids, batch, stamp) -> set[str]:
 
 # -- scored events -------------------------------------------------------------------------------
 
-def score(session, rulebooks, events, revoked_now, batch, stamp):
+def score(session, rulebooks, events, revoked_now, batch, stamp, counts):
     if not events:
         return
     settings, books = rulebooks.settings, rulebooks.books
@@ -211,8 +213,7 @@ def score(session, rulebooks, events, revoked_now, batch, stamp):
             batch.touch((entry["subject_kind"], entry["subject_id"]), entry["occurred_on"],
                         "scored", event.id)
     directory.insert_stubs(session, stubs)
-    ranks.apply_directory_moves(session, [(stub["kind"], stub["id"], None, _place(stub))
-                                          for stub in stubs])
+    counts.directory_moves([(stub["kind"], stub["id"], None, _place(stub)) for stub in stubs])
     ledger.append(session, entries, recorded_at=stamp)
 
 

@@ -143,7 +143,7 @@ def _upsert(session, table, deltas: dict):
     session.execute(statement, rows)
 
 
-def _row_deltas(counts, kind, subject_id, period, entry, sign):
+def _row_deltas(counts, kind, subject_id, period, entry, sign):  # noqa: D401
     """Count (sign +1) or uncount (-1) an active standing row in its counted scopes."""
     score = _score(entry.score)
     for scope, scope_id in scope_ids(kind, entry.branch_id, entry.township_id).items():
@@ -159,20 +159,47 @@ def _row_deltas(counts, kind, subject_id, period, entry, sign):
             counts[id_blocks][where + (GROUP, subject_id // GROUP)] += sign
 
 
-def apply_standing_moves(session, moves: Iterable[tuple]) -> None:
-    """Count standing-row changes into ``rank_buckets``, ``rank_ties`` and ``rank_id_blocks``.
+class Counts:
+    """Counter changes gathered over a transaction, written at its end (``write``) in one fixed
+    order of tables and keys. The county's counters are shared by every partition's consumer:
+    taking their row locks late, briefly and always in the same order keeps concurrent batches
+    from deadlocking on them."""
 
-    ``moves``: ``(kind, subject_id, period, before, after)``, each figure an ``Entry`` or None
-    (no row). An active ``before`` leaves each of its scopes, an active ``after`` enters them.
-    Deltas are summed in memory first (a subject may move several times in one batch), then
-    written as one upsert per table."""
-    counts = {table: defaultdict(int) for table in (buckets, ties, id_blocks)}
-    for kind, subject_id, period, before, after in moves:
-        for sign, entry in ((-1, before), (1, after)):
-            if entry is not None and entry.active:
-                _row_deltas(counts, kind, subject_id, period, entry, sign)
-    for table, deltas in counts.items():
-        _upsert(session, table, deltas)
+    ORDER = (sizes, buckets, ties, id_blocks)
+
+    def __init__(self):
+        self.deltas = {table: defaultdict(int) for table in self.ORDER}
+
+    def standing_moves(self, moves: Iterable[tuple]):
+        """``moves``: ``(kind, subject_id, period, before, after)``, each figure an ``Entry`` or
+        None (no row). An active ``before`` leaves each of its scopes, an active ``after``
+        enters them (a subject may move several times: the deltas add up)."""
+        for kind, subject_id, period, before, after in moves:
+            for sign, entry in ((-1, before), (1, after)):
+                if entry is not None and entry.active:
+                    _row_deltas(self.deltas, kind, subject_id, period, entry, sign)
+
+    def directory_moves(self, moves: Iterable[tuple]):
+        """``moves``: ``(kind, subject_id, before, after)``, each a ``Place`` (or a tuple
+        ``branch_id, township_id, active``) or None (not in the directory). Only active places
+        count."""
+        for kind, subject_id, before, after in moves:
+            for sign, place in ((-1, before), (1, after)):
+                if place is not None and Place(*place).active:
+                    _size_deltas(self.deltas[sizes], kind, subject_id, Place(*place), sign)
+
+    def write(self, session):
+        for table in self.ORDER:
+            _upsert(session, table, self.deltas[table])
+            self.deltas[table].clear()
+
+
+def apply_standing_moves(session, moves: Iterable[tuple]) -> None:
+    """Count standing-row changes into ``rank_buckets``, ``rank_ties`` and ``rank_id_blocks``
+    now (see ``Counts.standing_moves``)."""
+    counts = Counts()
+    counts.standing_moves(moves)
+    counts.write(session)
 
 
 def _size_deltas(deltas, kind, subject_id, place, sign):
@@ -184,16 +211,10 @@ def _size_deltas(deltas, kind, subject_id, place, sign):
 
 
 def apply_directory_moves(session, moves: Iterable[tuple]) -> None:
-    """Count directory changes into ``scope_sizes``.
-
-    ``moves``: ``(kind, subject_id, before, after)``, each a ``Place`` (or a tuple ``branch_id,
-    township_id, active``) or None (not in the directory). Only active places count."""
-    deltas = defaultdict(int)
-    for kind, subject_id, before, after in moves:
-        for sign, place in ((-1, before), (1, after)):
-            if place is not None and Place(*place).active:
-                _size_deltas(deltas, kind, subject_id, Place(*place), sign)
-    _upsert(session, sizes, deltas)
+    """Count directory changes into ``scope_sizes`` now (see ``Counts.directory_moves``)."""
+    counts = Counts()
+    counts.directory_moves(moves)
+    counts.write(session)
 
 
 def _per_scope(session, scope, table, kind_column, columns, where):

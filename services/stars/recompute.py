@@ -72,8 +72,9 @@ class MonthGroup:
     """The standings of one month group: ``day_of`` maps every touched ``(kind, id)`` to the
     latest date of the facts behind it (all in one month)."""
 
-    def __init__(self, session, books, day_of, stamp, boards=None):
+    def __init__(self, session, books, day_of, stamp, boards=None, counts=None):
         self.session, self.books, self.stamp, self.boards = session, books, stamp, boards
+        self.counts = counts if counts is not None else ranks.Counts()
         day = max(day_of.values())
         self.keys = {kind: periods.period_key(kind, day) for kind in PERIOD_KINDS}
         self.book_of = {kind: books_module.latest_for_period(books, key)
@@ -121,7 +122,7 @@ class MonthGroup:
             if self.boards is not None:
                 self.boards.take("before", level_changes)
             figures.upsert(self.session, written)
-            ranks.apply_standing_moves(self.session, moves_of(level_changes))
+            self.counts.standing_moves(moves_of(level_changes))
             if self.boards is not None:
                 self.boards.take("after", level_changes)
             changes += level_changes
@@ -191,10 +192,13 @@ def _entry(figure, change):
                        change.township_id, change.active)
 
 
-def recompute(session, books, touched, stamp, boards=None) -> list[Change]:
+def recompute(session, books, touched, stamp, boards=None, counts=None) -> list[Change]:
     """Recompute every touched subject (``((kind, id), date of a fact)`` pairs) and the units
     above it, one month group at a time (months in order); ``boards`` (``boards.Boards``)
-    snapshots the boards around each write."""
+    snapshots the boards around each write; the rank counters' changes are added to ``counts``
+    (``ranks.Counts``, written by the caller; written here when not given)."""
+    own = counts is None
+    counts = ranks.Counts() if own else counts
     by_month: dict = {}
     for key, day in touched:
         day = periods.as_date(day)
@@ -202,5 +206,7 @@ def recompute(session, books, touched, stamp, boards=None) -> list[Change]:
         group[key] = max(day, group.get(key, day))
     changes = []
     for month in sorted(by_month):
-        changes += MonthGroup(session, books, by_month[month], stamp, boards).run()
+        changes += MonthGroup(session, books, by_month[month], stamp, boards, counts).run()
+    if own:
+        counts.write(session)
     return changes

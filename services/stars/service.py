@@ -10,6 +10,7 @@ from nameko.rpc import rpc
 from services.stars import books, closings, pipeline, reports
 from services.stars.models import Base
 from shared.bus.store import Store
+from shared.bus.requests import rpc_write
 from shared.bus.batch import subscribe_batch
 from shared.service import ServiceBase
 
@@ -80,15 +81,15 @@ class StarsService(ServiceBase):
             return reports.distribution(session, kind, key)
 
     # -- closings --------------------------------------------------------------------------------
-    @rpc
+    @rpc_write
     def close_month(self, period, closed_by=None, early=False):
         return self._close(reports.period(period, kinds=("month",)), "month_closed", closed_by, early)
 
-    @rpc
+    @rpc_write
     def close_quarter(self, period, closed_by=None, early=False):
         return self._close(reports.period(period, kinds=("quarter",)), "quarter_closed", closed_by, early)
 
-    @rpc
+    @rpc_write
     def close_year(self, year, closed_by=None, early=False):
         return self._close(reports.year(year), "year_closed", closed_by, early)
 
@@ -122,7 +123,7 @@ class StarsService(ServiceBase):
             return reports.subsidy_report(session, self.rulebooks.books, key, cadres)
 
     # -- sanctions -------------------------------------------------------------------------------
-    @rpc
+    @rpc_write
     def record_sanction(self, member_id, item, decided_on, reason, recorded_by):
         """Record a veto (否决项) or deduction (减星项) item against a member, decided by the
         county on ``decided_on``: publishes ``sanction_recorded``, which this service scores
@@ -134,7 +135,7 @@ class StarsService(ServiceBase):
         return reports.plain({"event_id": event.id, **payload, **details})
 
     # -- re-scoring ------------------------------------------------------------------------------
-    @rpc
+    @rpc_write
     def rescore(self, period, reason, operator):
         key = reports.period(period)
         reason, operator = reports.words(reason, "reason"), reports.words(operator, "operator")
