@@ -21,7 +21,8 @@ from functools import partial
 
 from services.stars import books as books_module
 from services.stars import (boards, closings, directory, figures, ledger, payloads, periods,
-                            ranks, recompute)
+                            ranks, recompute, unit_locks)
+from shared.contracts.envelope import partition_key
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def absorb(session, rulebooks, events, stamp=None):
         pair = (event.source, event.type)
         kinds["directory" if pair in DIRECTORY else
               "revocation" if pair == books_module.REVOKED else "scored"].append(event)
+    unit_locks.lock(session, {partition_key(event) for event in events})
     counts = ranks.Counts()
     place(session, kinds["directory"], batch, counts)
     revoked_now = revoke(session, kinds["revocation"], {e.id for e in kinds["scored"]}, batch,

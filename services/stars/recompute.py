@@ -8,8 +8,8 @@ statement before the level above aggregates it, so a roll-up always reads every 
 plus this transaction's own. Only figures that changed are written; each changed subject gives one
 ``figures.Change``.
 
-No locks: the subjects of one township are recomputed by one consumer at a time (the stars
-subscription is partitioned by township, see ``service``).
+The subjects of one township are recomputed by one consumer at a time (the stars subscription is
+partitioned by township); ``unit_locks`` covers the rare batch that reaches across partitions.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import Integer, String, bindparam, func, literal, select, union_all
 
 from services.stars import books as books_module
-from services.stars import directory, figures, ledger, levels, periods, ranks, scoring
+from services.stars import directory, figures, ledger, levels, periods, ranks, scoring, unit_locks
 from services.stars.figures import PERIOD_KINDS, ZERO, Change, Figure
 
 standings = figures.standings
@@ -82,6 +82,13 @@ class MonthGroup:
         self.day_of = dict(day_of)
         self.rows = directory.lookup(session, set(day_of))
         self._add_parents()
+        keys = {unit_locks.key_of(kind, subject_id, self.rows.get((kind, subject_id)))
+                for kind, subject_id in self.day_of}
+        unit_locks.lock(session, keys)
+        self.rows = directory.lookup(session, set(self.day_of))  # as of the locks
+        self._add_parents()
+        unit_locks.lock(session, {unit_locks.key_of(kind, subject_id, self.rows.get((kind, subject_id)))
+                                  for kind, subject_id in self.day_of} - keys)
 
     def _add_parents(self):
         for kind, parent_kind in (("member", "branch"), ("branch", "committee")):

@@ -189,6 +189,41 @@ def test_an_activity_and_its_revocation_in_concurrent_transactions_net_to_zero(
     assert month_score(database, "member", 101) == Decimal(0)
 
 
+def test_a_transfer_handled_beside_activities_of_the_old_branch_leaves_it_consistent(
+        database, rulebooks):
+    """The transfer is keyed by the new township (another partition), yet recomputes the old
+    branch while the old township's consumer is scoring it: the result must be what a fresh
+    recompute gives."""
+    import eventlet
+    from services.stars import recompute
+    other_town, far_branch = 3, 31
+    absorb(database, rulebooks, directory_events() + [
+        envelope("org_unit_created", org_unit_id=other_town, parent_id=1, township_id=other_town,
+                 kind="township_committee", name="另一镇"),
+        envelope("org_unit_created", org_unit_id=far_branch, parent_id=other_town,
+                 township_id=other_town, kind="village_branch", name="远村")])
+    absorb(database, rulebooks, [volunteer(102, 4, 50)])
+    info = dict(outbox_table=OUTBOX, source="stars")
+    started = eventlet.event.Event()
+
+    def hold():
+        with database.transaction(BusSession, info) as session:
+            pipeline.absorb(session, rulebooks, [volunteer(101, 8, 51), volunteer(103, 6, 52)])
+            started.send()
+            eventlet.sleep(0.5)
+
+    holder = eventlet.spawn(hold)
+    started.wait()
+    absorb(database, rulebooks, [envelope(
+        "member_transferred", member_id=102, branch_id=far_branch, township_id=other_town,
+        category="rural", from_branch_id=VILLAGE, kind="transfer")])
+    holder.wait()
+    with database.transaction(BusSession, info) as session:
+        again = recompute.recompute(session, rulebooks.books, {(("branch", VILLAGE), DAY)},
+                                    pipeline.now())
+    assert [(c.kind, c.id) for c in again] == [], "the old branch was left stale"
+
+
 def test_a_revoked_activity_of_an_archived_year_stays(database, rulebooks):
     from services.stars.models import PeriodClosing
     absorb(database, rulebooks, directory_events())
