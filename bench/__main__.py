@@ -5,6 +5,16 @@ Baselines: raw kombu publishing with per-message confirms / without confirms, an
 consuming with acks. Measured: the confirming publisher in batches, the outbox relay on PostgreSQL
 and SQLite, consume-and-handle through ``@subscribe`` and through ``@subscribe_batch`` (one queue,
 and 4 partitions in one process) with the inbox, and RPC round trips.
+
+Then the figures of issue 6 (``bench.targets``: stars absorbing the demo, record-to-standing
+latency, the demo month after ``jiceng run --demo``, rank reads, month close and year-end reset
+at 1,000,000 members, peak RSS of each service), each beside a baseline of this run, with its
+target and PASS / MISS (a MISS never fails the command; a measurement that raises does, after
+the others ran). Everything is written to ``bench/results.json`` (date, ``uname -a``, CPUs, load
+average, every baseline and figure). About 12 minutes on the 2-core machine.
+
+``BENCH_QUICK=1`` runs everything smaller (a few minutes): ``BENCH_SCALE`` (bus message counts,
+quick 0.2) and the settings listed in ``bench/targets.py`` (demo scales, members) say how.
 """
 import warnings
 
@@ -13,11 +23,13 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
+import json  # noqa: E402
 import os  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
 
 from kombu import Connection, Exchange, Producer, Queue  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
@@ -34,7 +46,9 @@ from tests.support.fixtures import make_config  # noqa: E402
 from tests.support.running import services_running, wait_for  # noqa: E402
 
 BODY = {"type": "probe_sent", "source": "probe", "data": {"seq": 1, "note": "x" * 120}}
-SCALE = float(os.environ.get("BENCH_SCALE", "1"))
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+SCALE = float(os.environ.get("BENCH_SCALE", "0.2" if QUICK else "1"))
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.json")
 
 
 def n(count):
@@ -173,7 +187,8 @@ def with_vhost(fn, *args):
         broker.delete_vhost(vhost)
 
 
-def main():
+def bus() -> dict:
+    """The bus figures (printed as they come); returns the baselines and every row."""
     print("Jiceng bus benchmark (2 cores shared; compare ratios, not absolutes)\n")
     base_confirm = with_vhost(raw_publish, n(2000), True)
     base_plain = with_vhost(raw_publish, n(10000), False)
@@ -214,13 +229,58 @@ def main():
     batched = with_vhost(batch_consume_and_handle, n(20000), 1)
     partitioned = with_vhost(batch_consume_and_handle, n(20000), 4)
     print(f"{'baseline: kombu consume with acks':<44}{base_consume:>10.0f}{1:>9.2f}x")
-    for name, value in (("@subscribe + inbox + PostgreSQL write", handled),
-                        ("@subscribe_batch + inbox + PostgreSQL write", batched),
-                        ("  the same, 4 partitions in one process", partitioned)):
+    consumed = (("@subscribe + inbox + PostgreSQL write", handled),
+                ("@subscribe_batch + inbox + PostgreSQL write", batched),
+                ("  the same, 4 partitions in one process", partitioned))
+    for name, value in consumed:
         print(f"{name:<44}{value:>10.0f}{value / base_consume:>9.2f}x"
               "   kombu consume (includes service start-up)")
     print(f"\nRPC round trip (health, PostgreSQL): p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+    return {
+        "baselines": {"kombu_publish_confirm_each_per_s": base_confirm,
+                      "kombu_publish_no_confirms_per_s": base_plain,
+                      "kombu_consume_ack_per_s": base_consume,
+                      "rpc_round_trip_ms": {"p50": p50, "p99": p99}},
+        "publish_msg_per_s": {name: value for name, value, _ in rows},
+        "consume_msg_per_s": {name.strip(): value for name, value in consumed}}
+
+
+def main():
+    from bench import targets
+    started = time.perf_counter()
+    options = {**targets.settings(QUICK), "bus_scale": SCALE}
+    machine = targets.machine()
+    print(f"{machine['uname']}\n{machine['cpus']} CPUs; load average at start "
+          f"{' '.join(f'{x:.2f}' for x in machine['load_average_start'])}"
+          f"{'; BENCH_QUICK' if QUICK else ''}\n")
+    bus_figures = bus()
+    print("\nIssue 6 figures (stars), each beside a baseline of the same run:")
+    measured = targets.measure(bus_figures["baselines"], options)
+    machine["load_average_end"] = os.getloadavg()
+    rows, notes = targets.table(bus_figures["baselines"], measured, options)
+    print()
+    targets.show(rows, notes)
+    elapsed = time.perf_counter() - started
+    print(f"\n{len(rows)} rows in {elapsed / 60:.1f} min; load average at end "
+          f"{' '.join(f'{x:.2f}' for x in machine['load_average_end'])}; written to {RESULTS}")
+    baselines = dict(bus_figures["baselines"])
+    figures = measured["figures"]
+    if figures.get("ranks"):
+        baselines["naive_ledger_query_ms"] = {
+            name: figures["ranks"][name] for name in ("naive_rank_county", "naive_rank_township",
+                                                      "naive_top50_county", "naive_top50_township")}
+        baselines["scan_of_standings_ms"] = {
+            name: figures["ranks"][name] for name in ("scan_rank_county", "scan_rank_township")}
+    if figures.get("bare_process_rss_mb"):
+        baselines["bare_process_rss_mb"] = figures["bare_process_rss_mb"]
+    with open(RESULTS, "w") as handle:
+        json.dump({"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                   "machine": machine, "settings": options, "elapsed_s": elapsed,
+                   "baselines": baselines, "bus": bus_figures, "table": rows, "notes": notes,
+                   "figures": figures, "errors": measured["errors"]},
+                  handle, indent=2, default=str)
+    return 1 if measured["errors"] else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -13,6 +13,11 @@ against two baselines on the same data: the count over ``standings`` that the se
 (a scan of the scope), and the ledger query a typical system runs (``SUM(points) ... GROUP BY
 member``, then the rank of one member or the first 50). The scan also checks every rank measured.
 ``BENCH_MEMBERS`` changes the number of members. Data is generated in SQL (``generate_series``).
+
+``run(url, closable=True)`` (``bench.closings`` uses it) also makes the data a period close can
+read: the ledger rows carry rulebook item codes (deductions for negative points), ``item_months``
+is derived from the ledger (as the pipeline keeps it), and the 4,000 branches and 10 township
+committees are in ``subjects``. The ranks figures are the same either way (same random stream).
 """
 import os
 import random
@@ -26,7 +31,7 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, os.getcwd())
 from services.stars import ranks  # noqa: E402
-from services.stars.models import Base, LedgerEntry, StandingRow, Subject  # noqa: E402
+from services.stars.models import Base, ItemMonth, LedgerEntry, StandingRow, Subject  # noqa: E402
 from shared import db  # noqa: E402
 
 PERIOD = "2026-11"
@@ -42,7 +47,7 @@ FROM (SELECT g, 1 + floor(random() * :branches)::int AS b FROM generate_series(1
 LEDGER_SQL = """
 INSERT INTO ledger (subject_kind, subject_id, item, points, count, source_event_id, source,
                     event_type, rule_id, rule_version, occurred_on, recorded_at)
-SELECT 'member', m, 'item', p, 1, 'e' || g, 'members', 'activity_recorded', 'rule', '2026.1',
+SELECT 'member', m, {item}, p, 1, 'e' || g, 'members', 'activity_recorded', 'rule', '2026.1',
        date '2026-11-01' + (t / 86400)::int, timestamptz '2026-11-01 00:00+00' + t * interval '1 second'
 FROM (SELECT g, (g - 1) / 3 + 1 AS m, floor(random() * 29 * 86400)::int AS t,
              CASE floor(random() * 6)::int
@@ -65,6 +70,24 @@ SELECT 'member', l.subject_id, :period, l.total, l.total,
        l.reached, '2026.1', s.branch_id, s.township_id, s.active
 FROM (SELECT subject_id, sum(points) AS total, max(recorded_at) AS reached FROM ledger
       GROUP BY subject_id) l JOIN subjects s ON s.kind = 'member' AND s.id = l.subject_id
+"""
+
+PLAIN_ITEM = "'item'"
+# closable: a rulebook item per row (raw points; monthly caps apply when a period is summarised)
+RULEBOOK_ITEM = ("CASE WHEN p < 0 THEN 'meeting_absence' ELSE (ARRAY['volunteer_service', "
+                 "'meeting_attendance', 'study', 'badge_wearing', 'blood_donation'])[1 + g % 5] END")
+UNITS_SQL = """
+INSERT INTO subjects (kind, id, name, branch_id, township_id, category, unit_kind, active)
+SELECT 'branch', b, 'branch ' || b, NULL::bigint, 1 + (b - 1) % :townships, NULL, 'village', true
+FROM generate_series(1, :branches) b
+UNION ALL
+SELECT 'committee', t, 'township ' || t, NULL, t, NULL, 'township_committee', true
+FROM generate_series(1, :townships) t
+"""
+ITEM_MONTHS_SQL = """
+INSERT INTO item_months (subject_kind, subject_id, month, item, points, count)
+SELECT subject_kind, subject_id, to_char(occurred_on, 'YYYY-MM'), item, sum(points), sum(count)
+FROM ledger GROUP BY 1, 2, 3, 4
 """
 
 NAIVE_TOTALS = """
@@ -109,10 +132,13 @@ def timed(fn, calls, warm=10):
             "calls": calls}
 
 
-def generate(engine, members):
-    """Tables, then the data in SQL, then the indexes (faster than maintaining them row by row)."""
+def generate(engine, members, closable=False):
+    """Tables, then the data in SQL, then the indexes (faster than maintaining them row by row).
+    ``closable``: rulebook items, ``item_months`` and the units too (see the module docstring)."""
     Base.metadata.create_all(engine)
     loaded = [Subject.__table__, LedgerEntry.__table__, StandingRow.__table__]
+    if closable:
+        loaded.append(ItemMonth.__table__)
     indexes = [index for table in loaded for index in table.indexes]
     started = time.perf_counter()
     with engine.begin() as connection:
@@ -122,8 +148,12 @@ def generate(engine, members):
         connection.execute(text("SELECT setseed(0.42)"))
         params = {"members": members, "townships": TOWNSHIPS, "branches": BRANCHES, "period": PERIOD}
         connection.execute(text(SUBJECTS_SQL), params)
-        connection.execute(text(LEDGER_SQL), params)
+        connection.execute(text(LEDGER_SQL.format(item=RULEBOOK_ITEM if closable else PLAIN_ITEM)),
+                           params)
         connection.execute(text(STANDINGS_SQL), params)
+        if closable:
+            connection.execute(text(UNITS_SQL), params)
+            connection.execute(text(ITEM_MONTHS_SQL))
         connection.execute(text("SET maintenance_work_mem = '512MB'"))
         for index in indexes:
             index.create(connection)
@@ -153,10 +183,11 @@ def _scan_rank(session, member, figure, scope, place):
     return session.execute(text(sql.format(scope=scope_sql, people=scope_sql)), params).scalar()
 
 
-def run(pg_url, members=1_000_000) -> dict:
-    """Generate, rebuild, measure; returns every figure (ms) and the ratios."""
+def run(pg_url, members=1_000_000, closable=False) -> dict:
+    """Generate, rebuild, measure; returns every figure (ms) and the ratios. ``closable``: the
+    data a period close reads too (``generate``)."""
     engine = db.database(pg_url).engine
-    result = {"members": members, "generate_s": generate(engine, members)}
+    result = {"members": members, "generate_s": generate(engine, members, closable)}
     with Session(engine) as session:
         started = time.perf_counter()
         result["rebuild_rows"] = ranks.rebuild(session)
