@@ -5,12 +5,11 @@ import random
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
-from services.stars import books, pipeline
+from services.stars import pipeline
 from services.stars.models import Base, LedgerEntry, StandingRow
 from shared import db
 from shared.bus.outbox import BusSession
@@ -29,11 +28,6 @@ def database(db_url_factory):
     Base.metadata.create_all(database.engine)
     yield database
     database.dispose()
-
-
-@pytest.fixture
-def rulebooks():
-    return SimpleNamespace(settings=books.settings({}), books=books.load({}))
 
 
 def envelope(event_type, occurred_at=None, **data):

@@ -12,8 +12,8 @@ from services.stars import periods
 from services.stars.service import StarsService
 from shared.bus.rpc import rpc_client
 from shared.errors import InvalidInput
-from tests.integration.test_stars_service import (DAY, MONTH, QUARTER, TODAY, YEAR, County,  # noqa: F401
-                                                  score_is, system, write_test_rulebook)
+from tests.integration.test_stars_service import (DAY, MONTH, QUARTER, TODAY, YEAR, County,
+                                                  score_is, write_test_rulebook)
 from tests.support.running import services_running, wait_for
 from tests.support.spy import EventSpy
 

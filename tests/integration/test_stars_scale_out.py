@@ -25,7 +25,6 @@ from shared.bus.store import declare_all
 from shared.config import ROOT
 from shared.contracts import registry
 from shared.contracts.envelope import Envelope
-from tests.integration.test_stars_pipeline import rulebooks  # noqa: F401  (fixture)
 from tests.support import broker
 from tests.support.fixtures import make_config
 from tests.support.running import wait_for
@@ -126,7 +125,7 @@ def held(log_path):
 
 
 def test_three_stars_processes_one_killed_end_as_one_process_would(amqp_uri, pg_url_factory,
-                                                                   tmp_path, rulebooks):  # noqa: F811
+                                                                   tmp_path, rulebooks):
     urls = {"members": pg_url_factory(), "stars": pg_url_factory()}
     migrate.upgrade(MembersService, urls["members"])
     migrate.upgrade(StarsService, urls["stars"])

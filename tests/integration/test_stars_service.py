@@ -16,7 +16,7 @@ from services.members.service import MembersService
 from services.stars import periods
 from services.stars.models import LedgerEntry, RulebookRun, ScoredEvent
 from services.stars.service import StarsService
-from shared import db, migrate, plugins
+from shared import db
 from shared.bus import topology
 from shared.bus.rpc import rpc_client
 from shared.bus.store import Store
@@ -25,7 +25,6 @@ from shared.contracts.registry import contract
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.service import ServiceBase
 from tests.support import broker
-from tests.support.fixtures import make_config
 from tests.support.running import services_running, wait_for
 from tests.support.spy import EventSpy, publish_raw
 
@@ -109,30 +108,6 @@ DISCIPLINE_ITEMS = {"commendation": {"name": "受到表彰", "monthly_cap": 12}}
 
 
 # -- fixtures ------------------------------------------------------------------------------------
-
-@pytest.fixture
-def system(amqp_uri, db_url_factory):
-    """Start members + stars (+ extra service classes) with an optional rulebook folder."""
-    started = []
-
-    def start(rulebook_dir=None, extra=()):
-        urls = {"members": db_url_factory(), "stars": db_url_factory()}
-        migrate.upgrade(MembersService, urls["members"])
-        migrate.upgrade(StarsService, urls["stars"])
-        for cls in extra:
-            urls[cls.name] = db_url_factory()
-            cls.store.metadata.create_all(db.database(urls[cls.name]).engine)
-            plugins.register(cls)
-            started.append(cls.name)
-        config = make_config(amqp_uri, urls)
-        if rulebook_dir is not None:
-            config["stars"] = {"rulebook_dir": str(rulebook_dir)}
-        return config
-
-    yield start
-    for name in started:
-        plugins.unregister(name)
-
 
 class County:
     """A township with a village and a community branch and four members, built over RPC."""
