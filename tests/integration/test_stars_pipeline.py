@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import func, select
 
 from services.stars import pipeline
-from services.stars.models import Base, LedgerEntry, StandingRow
+from services.stars.models import Base
 from shared import db
 from shared.bus.outbox import BusSession
 from shared.bus.tables import add_bus_tables
 from shared.contracts import registry
 from shared.contracts.envelope import Envelope
+from tests.support.stars_state import scoring_state
 
 DAY = date.today() - timedelta(days=2)
 TOWN, VILLAGE, COMMUNITY = 2, 12, 13
@@ -75,16 +76,7 @@ def absorb(database, rulebooks, events):
 
 def state(database):
     """Everything the scoring decides: standings (without when), ledger sums per subject."""
-    with database.reading() as session:
-        standing = session.execute(select(
-            StandingRow.subject_kind, StandingRow.subject_id, StandingRow.period,
-            StandingRow.own_score, StandingRow.score, StandingRow.level)).all()
-        ledger = session.execute(select(LedgerEntry.subject_kind, LedgerEntry.subject_id,
-                                        func.sum(LedgerEntry.points)).group_by(
-            LedgerEntry.subject_kind, LedgerEntry.subject_id)).all()
-    return ({(k, i, p): (Decimal(o), Decimal(s), lv) for k, i, p, o, s, lv in standing
-             if Decimal(s) != 0 or lv != 0},
-            {(k, i): Decimal(total) for k, i, total in ledger if Decimal(total) != 0})
+    return scoring_state(database)
 
 
 def counters(database):

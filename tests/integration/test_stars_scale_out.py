@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-from decimal import Decimal
 
 import pytest
 import yaml
@@ -15,7 +14,7 @@ from sqlalchemy import func, select
 
 from services.members.service import MembersService
 from services.stars import pipeline
-from services.stars.models import Base, LedgerEntry, Revocation, ScoredEvent, StandingRow
+from services.stars.models import Base, LedgerEntry, Revocation, ScoredEvent
 from services.stars.service import StarsService
 from shared import db, migrate
 from shared.bus import topology
@@ -27,6 +26,7 @@ from shared.contracts import registry
 from shared.contracts.envelope import Envelope
 from tests.support import broker
 from tests.support.fixtures import make_config
+from tests.support.stars_state import scoring_state
 from tests.support.running import wait_for
 
 pytestmark = pytest.mark.integration
@@ -43,17 +43,7 @@ def count(url, table):
 
 
 def outcome(url):
-    """Standings (without when they were reached) and ledger totals per subject."""
-    with db.database(url).reading() as session:
-        standing = session.execute(select(
-            StandingRow.subject_kind, StandingRow.subject_id, StandingRow.period,
-            StandingRow.own_score, StandingRow.score, StandingRow.level)).all()
-        totals = session.execute(select(LedgerEntry.subject_kind, LedgerEntry.subject_id,
-                                        func.sum(LedgerEntry.points)).group_by(
-            LedgerEntry.subject_kind, LedgerEntry.subject_id)).all()
-    return ({(k, i, p): (Decimal(o), Decimal(s), lv) for k, i, p, o, s, lv in standing
-             if Decimal(s) != 0 or lv != 0},
-            {(k, i): Decimal(t) for k, i, t in totals if Decimal(t) != 0})
+    return scoring_state(db.database(url))
 
 
 def add_revocations(members_url, every=15):
