@@ -41,6 +41,7 @@ import eventlet
 from sqlalchemy import Date, and_, bindparam, cast, delete, func, literal, not_, or_, select, tuple_
 
 from services.stars import rankings
+from services.stars.scoring import shown
 from services.stars.models import (RankBucket, RankIdBlock, RankTie, ScopeSize, StandingRow,
                                    Subject)
 
@@ -115,13 +116,6 @@ def _day(moment) -> int:
 def _at_tail(level, score, reached_at) -> bool:
     """Level 0, score 0, never reached: where subjects without a row stand (then ranked by id)."""
     return level == 0 and score == 0 and reached_at is None
-
-
-def shown(value) -> str:
-    """A score as text: at least two decimals, at most four (as ``standings.top`` showed it)."""
-    text_ = format(Decimal(value).quantize(QUANTUM).normalize(), "f")
-    whole, _, fraction = text_.partition(".")
-    return f"{whole}.{fraction.ljust(2, '0')}"
 
 
 # -- writes --------------------------------------------------------------------------------------

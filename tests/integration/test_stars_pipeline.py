@@ -5,11 +5,12 @@ import random
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
-from services.stars import pipeline
+from services.stars import books, pipeline
 from services.stars.models import Base
 from shared import db
 from shared.bus.outbox import BusSession
@@ -208,6 +209,35 @@ def test_a_transfer_handled_beside_activities_of_the_old_branch_leaves_it_consis
         again = recompute.recompute(session, rulebooks.books, {(("branch", VILLAGE), DAY)},
                                     pipeline.now())
     assert [(c.kind, c.id) for c in again] == [], "the old branch was left stale"
+
+
+def test_a_rescore_that_reorders_a_board_publishes_ranking_changed(database, rulebooks):
+    import yaml
+    from services.stars import reports
+    from services.stars.rulebook import load_rulebook
+    absorb(database, rulebooks, directory_events())
+    meeting = envelope("activity_recorded", **place(102), activity_id=61, kind="meeting",
+                       occurred_on=DAY.isoformat(), meeting_kind="branch_assembly", attended=True)
+    absorb(database, rulebooks, [volunteer(101, 3, 60), meeting])   # 3 points ahead of 2
+    spec = yaml.safe_load(open(books.rulebook_dir({}) / "stars-2026.yaml", encoding="utf-8"))
+    rule = next(r for r in spec["rules"] if r["id"] == "member-volunteer-hours")
+    rule["points"]["amount"] = 0.5
+    spec["version"] = "2026.1-halved"
+    corrected = [load_rulebook(spec)]
+    rescoring = SimpleNamespace(settings=rulebooks.settings, books=rulebooks.books,
+                                reload=lambda: corrected)
+    before = len(outbox(database))
+    with database.transaction(BusSession, dict(outbox_table=OUTBOX, source="stars")) as session:
+        summary, changes, taken = reports.rescore(session, rescoring, DAY.strftime("%Y-%m"),
+                                                  "hours were over-counted", "李明", pipeline.now())
+        pipeline.publish(session, changes, pipeline.Batch(cause="rescored"), taken)
+    published = outbox(database)[before:]
+    assert summary["events_rescored"] == 1                            # 1.5 points now, behind 2
+    assert {e["data"]["cause"] for e in published if e["type"] == "score_changed"} == {"rescored"}
+    moves = {(e["data"]["subject_id"], e["data"]["old_rank"], e["data"]["new_rank"])
+             for e in published if e["type"] == "ranking_changed"
+             and e["data"]["subject_kind"] == "member" and e["data"]["scope_kind"] == "branch"}
+    assert (101, 1, 2) in moves
 
 
 def test_a_revoked_activity_of_an_archived_year_stays(database, rulebooks):
