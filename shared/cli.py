@@ -6,9 +6,17 @@
     jiceng migrate [NAME...]       bring databases to the newest migration
     jiceng topology                declare exchanges and queues of every installed service
     jiceng health                  call every service's health RPC
-    jiceng dlq list|replay QUEUE   inspect or replay a dead-letter queue (a partitioned
-                                   subscription's name: the dead letters of all its partitions)
-    jiceng prune [--keep-days N]   delete settled outbox rows and inbox claims older than N days
+    jiceng dlq list QUEUE          the dead letters of a queue, one JSON line each (QUEUE: the
+                                   consumer queue, or a partitioned subscription's name for the
+                                   dead letters of all its partitions)
+    jiceng dlq show QUEUE [N]      dead letter N (1: the oldest) in full: headers, error,
+                                   traceback, body (--json: as one JSON object)
+    jiceng dlq replay QUEUE --all|--limit N
+                                   move dead letters back into their queue (same body, headers
+                                   and event id; the attempt count starts again)
+    jiceng dlq purge QUEUE [--yes] delete a queue's dead letters for good (asks first)
+    jiceng prune [--keep-days N]   delete settled outbox rows, inbox claims and stored write-RPC
+                                   replies older than N days
 """
 import warnings
 
@@ -217,13 +225,87 @@ def dlq_queues(config, queue) -> list[str]:
 
 def cmd_dlq(args, config):
     from shared.bus import deadletters
-    for queue in dlq_queues(config, args.queue):
-        if args.action == "list":
-            for item in deadletters.peek(config["AMQP_URI"], queue, args.limit):
-                print(json.dumps({"queue": queue, **item}, ensure_ascii=False))
-        else:
-            moved = deadletters.replay(config["AMQP_URI"], queue, args.limit)
+    amqp_uri, queues = config["AMQP_URI"], dlq_queues(config, args.queue)
+    if args.action == "list":
+        for queue in queues:
+            for item in deadletters.peek(amqp_uri, queue, args.limit):
+                print(json.dumps({"queue": queue, **item}, ensure_ascii=False, default=str))
+        return 0
+    if args.action == "show":
+        return _dlq_show(args, amqp_uri, queues)
+    if args.action == "replay":
+        if not args.all and args.limit is None:
+            print("say which: --all (every dead letter of the queue) or --limit N (the oldest N)",
+                  file=sys.stderr)
+            return 2
+        left = None if args.all else args.limit
+        for queue in queues:
+            moved = deadletters.replay(amqp_uri, queue, left)
             print(f"replayed {moved} message(s) from {queue}.dlq into {queue}")
+            if left is not None:
+                left -= moved
+                if left <= 0:
+                    break
+        return 0
+    return _dlq_purge(args, amqp_uri, queues)
+
+
+def _dlq_show(args, amqp_uri, queues):
+    from shared.bus import deadletters
+    position = args.position
+    if position < 1:
+        print("N counts from 1 (the oldest dead letter)", file=sys.stderr)
+        return 2
+    for queue in queues:
+        waiting = deadletters.count(amqp_uri, queue)
+        if position <= waiting:
+            letter = deadletters.show(amqp_uri, queue, position)
+            if letter is not None:
+                break
+        position -= waiting
+    else:
+        print(f"no dead letter number {args.position} in {args.queue}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(letter, ensure_ascii=False, indent=2, default=str))
+        return 0
+    body = letter["body"]
+    lines = [f"queue:      {letter['queue']}.dlq (dead letter {letter['position']})",
+             f"message id: {letter['message_id']}",
+             f"error:      {letter['error']}",
+             f"attempt:    {letter['attempt']}",
+             f"failed at:  {letter['failed_at']}",
+             f"content:    {letter['content_type']} ({letter['content_encoding']}), "
+             f"{letter['body_bytes']} bytes",
+             "properties:", *(f"  {k}: {v}" for k, v in sorted(letter["properties"].items())),
+             "headers:", *(f"  {k}: {v}" for k, v in sorted(letter["headers"].items())),
+             "traceback:", *(f"  {line}" for line in (letter["traceback"] or "(none)").splitlines()),
+             "body:", body if isinstance(body, str) else
+             json.dumps(body, ensure_ascii=False, indent=2, default=str)]
+    print("\n".join(lines))
+    return 0
+
+
+def _dlq_purge(args, amqp_uri, queues):
+    from shared.bus import deadletters
+    waiting = {queue: deadletters.count(amqp_uri, queue) for queue in queues}
+    total = sum(waiting.values())
+    if not total:
+        print(f"no dead letters in {args.queue}")
+        return 0
+    if not args.yes:
+        where = ", ".join(f"{queue}.dlq ({n})" for queue, n in waiting.items() if n)
+        try:
+            answer = input(f"Delete {total} dead letter(s) for good: {where}? Type yes: ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing purged")
+            return 1
+    for queue in queues:
+        purged = deadletters.purge(amqp_uri, queue)
+        print(f"purged {purged} message(s) from {queue}.dlq")
+    return 0
 
 
 def cmd_prune(args, config):
@@ -233,7 +315,8 @@ def cmd_prune(args, config):
         if store is None:
             continue
         database = db_module.database(config_module.database_url(config, name))
-        result = prune(database, store.outbox_table, store.inbox_table, args.keep_days)
+        result = prune(database, store.outbox_table, store.inbox_table, args.keep_days,
+                       store.requests_table)
         print(json.dumps({"service": name, **result}))
 
 
@@ -273,11 +356,25 @@ def parser():
     prune_cmd.add_argument("--keep-days", type=int, default=30)
     prune_cmd.add_argument("--config", dest="sub_config")
     dlq = sub.add_parser("dlq")
-    dlq.add_argument("action", choices=["list", "replay"])
-    dlq.add_argument("queue", help="the consumer queue, e.g. evt-members-activity_recorded--stars."
-                     "on_activity, or a partitioned subscription (all its .p<i> queues)")
-    dlq.add_argument("--limit", type=int, default=100)
-    dlq.add_argument("--config", dest="sub_config")
+    dlq_actions = dlq.add_subparsers(dest="action", required=True)
+    for action in ("list", "show", "replay", "purge"):
+        cmd = dlq_actions.add_parser(action)
+        cmd.add_argument("queue", help="the consumer queue, e.g. evt-members-activity_recorded--"
+                         "stars.on_activity, or a partitioned subscription (all its .p<i> queues)")
+        cmd.add_argument("--config", dest="sub_config")
+        if action == "list":
+            cmd.add_argument("--limit", type=int, default=100)
+        elif action == "show":
+            cmd.add_argument("position", nargs="?", type=int, default=1,
+                             help="which dead letter, 1 (the oldest) by default")
+            cmd.add_argument("--json", action="store_true", help="print one JSON object")
+        elif action == "replay":
+            which = cmd.add_mutually_exclusive_group()
+            which.add_argument("--all", action="store_true",
+                               help="every dead letter there when the replay starts")
+            which.add_argument("--limit", type=int, help="the oldest N")
+        else:
+            cmd.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
     return p
 
 

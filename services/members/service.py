@@ -11,6 +11,7 @@ from services.members import development, records, schemas, sheets
 from services.members.models import Base, Candidate, Member, OrgUnit, Team
 from shared import config as config_module
 from shared.bus.store import Store
+from shared.bus.requests import rpc_write
 from shared.errors import InvalidInput, NotFound
 from shared.service import ServiceBase
 
@@ -69,13 +70,13 @@ class MembersService(ServiceBase):
     rules = Rules()
 
     # -- organisation tree ---------------------------------------------------------------------
-    @rpc
+    @rpc_write
     def create_org_unit(self, payload):
         data = schemas.load(schemas.OrgUnitInput, payload)
         with self.store.transaction() as session:
             return records.unit_dict(records.create_unit(session, data))
 
-    @rpc
+    @rpc_write
     def rename_org_unit(self, unit_id, name):
         data = schemas.load(schemas.OrgUnitInput, {"name": name, "kind": "city_committee",
                                                    "parent_id": None})
@@ -83,13 +84,13 @@ class MembersService(ServiceBase):
             return records.unit_dict(records.rename_unit(session, _require_id(unit_id, "unit_id"),
                                                          data["name"]))
 
-    @rpc
+    @rpc_write
     def move_org_unit(self, unit_id, parent_id):
         with self.store.transaction() as session:
             return records.unit_dict(records.move_unit(session, _require_id(unit_id, "unit_id"),
                                                        _require_id(parent_id, "parent_id")))
 
-    @rpc
+    @rpc_write
     def dissolve_org_unit(self, unit_id, on=None):
         with self.store.transaction() as session:
             return records.unit_dict(records.dissolve_unit(
@@ -116,7 +117,7 @@ class MembersService(ServiceBase):
             return [records.unit_dict(unit) for unit in rows]
 
     # -- members -------------------------------------------------------------------------------
-    @rpc
+    @rpc_write
     def register_member(self, payload):
         data = schemas.load(schemas.MemberInput, payload)
         with self.store.transaction() as session:
@@ -145,14 +146,14 @@ class MembersService(ServiceBase):
             reveal = REVEAL_PERMISSION in self.caller
             return [records.member_dict(member, reveal) for member in rows]
 
-    @rpc
+    @rpc_write
     def transfer_member(self, payload):
         data = schemas.load(schemas.TransferInput, payload)
         with self.store.transaction() as session:
             return records.member_dict(records.transfer_member(session, data),
                                        REVEAL_PERMISSION in self.caller)
 
-    @rpc
+    @rpc_write
     def member_leaves(self, payload):
         data = schemas.load(schemas.LeaveInput, payload)
         with self.store.transaction() as session:
@@ -165,13 +166,13 @@ class MembersService(ServiceBase):
             return records.history(session, _require_id(member_id, "member_id"))
 
     # -- activities ----------------------------------------------------------------------------
-    @rpc
+    @rpc_write
     def record_activity(self, payload):
         data = schemas.load(schemas.ActivityInput, payload)
         with self.store.transaction() as session:
             return records.activity_dict(records.record_activity(session, data))
 
-    @rpc
+    @rpc_write
     def import_activities(self, branch_id, filename, content_base64):
         """A branch's sheet (CSV or XLSX, base64): all rows are stored, or none with a report."""
         branch_id = _require_id(branch_id, "branch_id")
@@ -204,13 +205,13 @@ class MembersService(ServiceBase):
                 raise InvalidInput(errors)
             return {"imported": len(stored), "activity_ids": stored}
 
-    @rpc
+    @rpc_write
     def revoke_activity(self, activity_id, reason):
         with self.store.transaction() as session:
             return records.activity_dict(records.revoke_activity(
                 session, _require_id(activity_id, "activity_id"), reason))
 
-    @rpc
+    @rpc_write
     def correct_activity(self, activity_id, payload, reason="corrected"):
         """Revoke an activity and record its corrected version, in one transaction."""
         data = schemas.load(schemas.ActivityInput, payload)
@@ -223,7 +224,7 @@ class MembersService(ServiceBase):
         return base64.b64encode(sheets.template_csv()).decode()
 
     # -- volunteer teams -----------------------------------------------------------------------
-    @rpc
+    @rpc_write
     def create_team(self, payload):
         data = schemas.load(schemas.TeamInput, payload)
         with self.store.transaction() as session:
@@ -231,7 +232,7 @@ class MembersService(ServiceBase):
             return {"id": team.id, "name": team.name, "branch_id": team.branch_id,
                     "township_id": team.township_id}
 
-    @rpc
+    @rpc_write
     def create_project(self, payload):
         data = schemas.load(schemas.ProjectInput, payload)
         with self.store.transaction() as session:
@@ -248,7 +249,7 @@ class MembersService(ServiceBase):
                      "township_id": t.township_id} for t in session.scalars(query)]
 
     # -- member development --------------------------------------------------------------------
-    @rpc
+    @rpc_write
     def apply_for_membership(self, payload):
         """Open a development record: ``payload`` is the person (MemberInput fields without
         join_date/status) plus ``application_date``, ``on`` and ``by``."""
@@ -281,7 +282,7 @@ class MembersService(ServiceBase):
                  "status": payload.get("status", "probationary")}
         return schemas.load(schemas.MemberInput, probe)
 
-    @rpc
+    @rpc_write
     def record_development_step(self, candidate_id, payload):
         step = schemas.load(schemas.StepInput, payload)
         with self.store.transaction() as session:

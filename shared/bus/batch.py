@@ -36,7 +36,6 @@ One green thread per subscription and process drains all its channels into one b
 one batch at a time; it reconnects with a capped backoff when the broker connection drops
 (unacknowledged messages come back). Stopping finishes the batch in hand, then closes.
 """
-import json
 import logging
 import random
 import threading
@@ -53,8 +52,7 @@ from shared.bus import retry, topology
 from shared.bus.batch_consumer import BatchConsumer
 from shared.bus.failures import FailureRouting
 from shared.bus.inbox import AlreadyHandled
-from shared.bus.subscribe import UNREADABLE, BusPublisher, read_event
-from shared.errors import InvalidInput
+from shared.bus.subscribe import UNREADABLE, BusPublisher, decode, raw_body, read_event
 
 log = logging.getLogger(__name__)
 CONNECTION_ERRORS = (OSError, AMQPError, OperationalError)
@@ -92,17 +90,6 @@ class Batcher:
 
     def drop(self, predicate):
         self._items = deque(entry for entry in self._items if not predicate(entry[1]))
-
-
-def decode(message):
-    """The JSON body of a kombu message; ``InvalidInput`` when it is not UTF-8 JSON."""
-    if message.content_type not in (None, "", "application/json"):
-        raise InvalidInput(f"content type {message.content_type!r} is not application/json")
-    body = message.body
-    try:
-        return json.loads(body if isinstance(body, str) else bytes(body).decode("utf-8"))
-    except ValueError as exc:
-        raise InvalidInput(f"body is not UTF-8 JSON: {type(exc).__name__}: {exc}") from None
 
 
 def _succeeded(exc_info) -> bool:
@@ -233,7 +220,7 @@ class BatchSubscription(FailureRouting, Entrypoint):
                 delivery.body = decode(delivery.message)
                 delivery.event = read_event(delivery.body)
             except UNREADABLE as exc:
-                body = delivery.message.body if delivery.body is None else delivery.body
+                body = raw_body(delivery.message) if delivery.body is None else delivery.body
                 self._settle(delivery, self.dead_letter(body, delivery.message, delivery.queue,
                                                         exc, "", delivery.attempt))
                 continue

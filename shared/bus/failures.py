@@ -56,7 +56,9 @@ class FailureRouting:
         try:
             routed = self.bus_publisher.publisher.publish(
                 exchange=exchange, routing_key=routing_key, body=body, message_id=message_id,
-                headers=headers, declare=declare, content_type=message.content_type if raw else None)
+                headers=headers, declare=declare,
+                content_type=(message.content_type or "application/octet-stream") if raw else None,
+                content_encoding=message.content_encoding if raw else None)
         except Exception:
             log.exception("%s: could not forward a failed message; requeueing it",
                           self.consumer_name)

@@ -31,6 +31,8 @@ class Outgoing:
     headers: dict = field(default_factory=dict)
     declare: tuple = ()
     content_type: str | None = None
+    content_encoding: str | None = None     # of a bytes body ("binary" when not given)
+    properties: dict = field(default_factory=dict)   # others: correlation_id, priority, ...
 
 
 @contextmanager
@@ -152,17 +154,20 @@ class ConfirmingPublisher:
                              exchange=message.exchange, routing_key=message.routing_key,
                              mandatory=True, delivery_mode=2,
                              content_type=message.content_type or "application/json",
-                             content_encoding="binary" if raw else "utf-8",
+                             content_encoding=(message.content_encoding or "binary")
+                             if raw else "utf-8",
                              message_id=message.message_id, headers=message.headers or {},
-                             retry=False)
+                             retry=False, **message.properties)
             self._sent += 1
             tags.append(self._sent)
 
     def publish(self, *, exchange, routing_key: str, body: dict | bytes, message_id: str,
-                headers: dict | None = None, declare=(), content_type=None) -> bool:
+                headers: dict | None = None, declare=(), content_type=None,
+                content_encoding=None, properties=None) -> bool:
         """One message; True when routed. A nack raises ``PublishFailed``."""
         [outcome] = self.publish_batch([Outgoing(exchange, routing_key, body, message_id,
-                                                 headers or {}, tuple(declare), content_type)])
+                                                 headers or {}, tuple(declare), content_type,
+                                                 content_encoding, dict(properties or {}))])
         if outcome is None:
             raise PublishFailed(f"broker refused message {message_id}")
         return outcome

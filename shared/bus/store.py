@@ -4,11 +4,17 @@
         name = "members"
         store = Store(models.Base.metadata)
 
-        @rpc
+        @rpc_write                                          # a write RPC: idempotent
         def register(self, payload):
             with self.store.transaction() as session:      # data + events, one commit
                 session.add(member)
                 session.publish("member_registered", {...})
+                return {"id": member.id}                    # the reply, stored with the commit
+
+        @rpc                                                # a read
+        def get(self, member_id):
+            with self.store.reading() as session:
+                ...
 
         @subscribe("members", "activity_recorded")
         def on_activity(self, event):
@@ -19,6 +25,20 @@
         def on_activities(self, events):
             with self.store.handling_batch(events) as (session, fresh):   # bulk claim + work
                 ...
+
+Which to use:
+
+* ``transaction()``: one unit of work (data and the events it publishes commit together). Inside
+  an ``@rpc_write`` method it joins the request's transaction instead of opening one.
+* ``@rpc_write`` (``shared.bus.requests``) on every RPC that writes, instead of ``@rpc``: the
+  method runs in one transaction that first claims the request's key (the caller's
+  ``idempotency_key``, else the request message's correlation id, which a broker redelivery
+  keeps) in ``bus_requests`` and stores the method's return value as the reply; a repeat returns
+  the stored reply and writes nothing; a request that raises stores nothing. It uses
+  ``request(name, fingerprint)`` below; a method never calls that itself.
+* ``handling(event)`` / ``handling_batch(events)``: the same for event handlers, by event id in
+  ``bus_inbox`` (a redelivered event changes nothing).
+* ``reading()``: a session for reads (nothing is committed).
 
 The provider also runs the outbox relay for the service (woken on every commit, polling as a
 fallback) and, at setup, declares the whole bus topology of every installed service.
@@ -32,10 +52,10 @@ from nameko.extensions import DependencyProvider
 
 from shared import config as config_module
 from shared import db as db_module
-from shared.bus import inbox, topology
+from shared.bus import inbox, requests, topology
 from shared.bus.outbox import BusSession, Relay
 from shared.bus.subscribe import BusPublisher
-from shared.bus.tables import add_bus_tables
+from shared.bus.tables import add_bus_tables, requests_table
 
 log = logging.getLogger(__name__)
 
@@ -43,20 +63,54 @@ log = logging.getLogger(__name__)
 class StoreHandle:
     """What a worker gets: transactions bound to the service's outbox and the worker's context."""
 
-    def __init__(self, database, outbox_table, inbox_table, source, context):
+    def __init__(self, database, outbox_table, inbox_table, source, context, requests_table=None):
         self.database = database
         self.outbox_table = outbox_table
         self.inbox_table = inbox_table
+        self.requests_table = requests_table
         self.source = source
         self.context = context
+        self._request = None        # the write RPC's transaction, while one is open
+        self._failures = []
 
     @contextmanager
     def transaction(self):
+        """A unit of work: commit on success, roll back on any exception. Inside an
+        ``@rpc_write`` method: the request's own transaction (committed when the method
+        returns)."""
+        if self._request is not None:
+            with requests.joined(self._request.session, self._failures) as session:
+                yield session
+            return
         info = dict(outbox_table=self.outbox_table, source=self.source,
                     correlation_id=self.context.get("correlation_id"),
                     causation_id=self.context.get("causation_id"))
         with self.database.transaction(BusSession, info) as session:
             yield session
+
+    @contextmanager
+    def request(self, name, fingerprint=""):
+        """The transaction of the write RPC ``name`` (what ``@rpc_write`` wraps a method in):
+        claims the request's key in ``bus_requests`` first and yields a ``requests.Request``:
+        ``answered`` and ``reply`` when the key was claimed before (return that reply, write
+        nothing), else call ``answer(result)`` before the block ends to store the reply with
+        the commit."""
+        if self._request is not None:
+            raise RuntimeError(f"{self.source}.{name}: a write RPC's transaction is already open")
+        if self.requests_table is None:
+            raise RuntimeError(f"{self.source}: this Store has no bus_requests table")
+        key = requests.request_key(self.context)
+        with self.transaction() as session:
+            request = requests.Request(session, self.requests_table, f"{self.source}.{name}",
+                                       key, fingerprint)
+            request.claim()
+            self._request, self._failures = request, []
+            try:
+                yield request
+                if self._failures:      # a joined block failed and the method went on
+                    raise self._failures[0]
+            finally:
+                self._request = None
 
     @contextmanager
     def handling(self, event, consumer=None):
@@ -94,6 +148,7 @@ class Store(DependencyProvider):
     def __init__(self, metadata, relay=True):
         self.metadata = metadata
         self.outbox_table, self.inbox_table = add_bus_tables(metadata)
+        self.requests_table = requests_table(metadata)
         self.run_relay = relay
 
     def setup(self):
@@ -130,7 +185,7 @@ class Store(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return StoreHandle(self.database, self.outbox_table, self.inbox_table, self.service_name,
-                           worker_ctx.context_data)
+                           worker_ctx.context_data, self.requests_table)
 
 
 def declare_all(config):

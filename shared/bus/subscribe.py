@@ -6,7 +6,9 @@ Compared with nameko's ``@event_handler`` it adds what a serious deployment need
   handler runs; the handler receives an ``Envelope`` whose ``data`` is the loaded payload;
 * a handler that raises is retried after each delay in ``bus.retry_delays_ms`` and then moved to
   the queue's dead-letter queue with the error; a payload that breaks its contract goes there at
-  once; nothing is ever silently dropped or requeued in a hot loop;
+  once, and so does a body that cannot be read at all (not UTF-8 JSON, a content type other than
+  JSON, no envelope), with the reason, where nameko (kombu's ``ConsumerMixin``) would acknowledge
+  and drop it; nothing is ever silently dropped or requeued in a hot loop;
 * ``AlreadyHandled`` (see ``shared.bus.inbox``) counts as success.
 
 Handlers must be idempotent; the usual way is ``with self.store.handling(event) as session:``.
@@ -22,9 +24,12 @@ over several processes::
             ...
 """
 import dataclasses
+import json
+import logging
+from functools import partial
 
 from nameko.extensions import SharedExtension
-from nameko.messaging import Consumer
+from nameko.messaging import Consumer, QueueConsumer
 
 from shared.bus import retry, topology
 from shared.bus.failures import FailureRouting
@@ -33,6 +38,8 @@ from shared.bus.publisher import ConfirmingPublisher
 from shared.contracts import registry
 from shared.contracts.envelope import Envelope
 from shared.errors import InvalidInput
+
+log = logging.getLogger(__name__)
 
 
 class BusPublisher(SharedExtension):
@@ -57,8 +64,54 @@ def read_event(body) -> Envelope:
 UNREADABLE = (InvalidInput, LookupError, TypeError)
 
 
+def decode(message):
+    """The JSON body of a kombu message; ``InvalidInput`` when it is not UTF-8 JSON."""
+    if message.content_type not in (None, "", "application/json"):
+        raise InvalidInput(f"content type {message.content_type!r} is not application/json")
+    body = message.body
+    try:
+        return json.loads(body if isinstance(body, str) else bytes(body).decode("utf-8"))
+    except ValueError as exc:
+        raise InvalidInput(f"body is not UTF-8 JSON: {type(exc).__name__}: {exc}") from None
+
+
+def raw_body(message) -> bytes:
+    """A message's body as the bytes that were sent (py-amqp hands over text when the body
+    decoded with its ``content_encoding``)."""
+    body = message.body
+    if isinstance(body, str):
+        return body.encode(message.content_encoding or "utf-8")
+    return bytes(body)
+
+
+class BusQueueConsumer(QueueConsumer):
+    """nameko's ``QueueConsumer`` for ``@subscribe``, except for a message kombu cannot decode
+    (a body that is not JSON, a content type nameko does not accept): kombu's ``ConsumerMixin``
+    acknowledges such a message and drops it with one log line; this one hands it to its
+    subscription, which dead-letters it with the reason."""
+
+    def on_decode_error(self, message, exc):
+        provider = self._provider_of(message)
+        if provider is None:
+            log.error("a message that cannot be decoded came from no known consumer "
+                      "(consumer tag %s, %s bytes); dropped: %r",
+                      message.delivery_info.get("consumer_tag"), len(message.body or b""), exc)
+            return super().on_decode_error(message, exc)
+        self.container.spawn_managed_thread(
+            partial(provider.handle_undecodable, message, exc),
+            identifier=f"{type(provider).__name__}.handle_undecodable")
+
+    def _provider_of(self, message):
+        tag = message.delivery_info.get("consumer_tag")
+        for provider, consumer in list(self._consumers.items()):
+            if tag in getattr(consumer, "_active_tags", {}).values():
+                return provider if hasattr(provider, "handle_undecodable") else None
+        return None
+
+
 class Subscription(FailureRouting, Consumer):
     bus_publisher = BusPublisher()
+    queue_consumer = BusQueueConsumer()
     dynamic = False
 
     def __init__(self, source: str, event_type: str, **kwargs):
@@ -103,6 +156,17 @@ class Subscription(FailureRouting, Consumer):
                                         handle_result=handle_result)
         except Exception:
             self.queue_consumer.requeue_message(message)
+
+    def handle_undecodable(self, message, exc):
+        """kombu could not decode ``message``: dead-letter it as it came, with the reason."""
+        try:
+            decode(message)
+            reason = exc
+        except InvalidInput as ours:
+            reason = ours
+        moved = self.dead_letter(raw_body(message), message, self.queue.name, reason, "",
+                                 retry.attempt_of(message.headers))
+        self._finish(message, moved)
 
     def _settle(self, body, message, worker_ctx, result, exc_info):
         if exc_info is None or issubclass(exc_info[0], AlreadyHandled):

@@ -45,10 +45,31 @@ class Envelope:
         missing = [name for name in REQUIRED if name not in body]
         if missing:
             raise InvalidInput({name: ["missing from the envelope"] for name in missing})
+        wrong = {name: [reason] for name, reason in _wrong_fields(body).items()}
+        if wrong:
+            raise InvalidInput(wrong)
         known = {name: body.get(name) for name in
                  ("id", "type", "version", "source", "occurred_at", "data", "correlation_id",
                   "causation_id")}
         return cls(**known)
+
+
+def _wrong_fields(body) -> dict[str, str]:
+    """What is wrong with the field types of a wire envelope (every field present)."""
+    wrong = {}
+    for name in ("type", "source", "occurred_at"):
+        if not isinstance(body[name], str) or not body[name]:
+            wrong[name] = "must be a non-empty string"
+    if not isinstance(body["id"], str) or not 0 < len(body["id"]) <= 36:
+        wrong["id"] = "must be a string of 1 to 36 characters"
+    if isinstance(body["version"], bool) or not isinstance(body["version"], int):
+        wrong["version"] = "must be a whole number"
+    if not isinstance(body["data"], dict):
+        wrong["data"] = "must be a JSON object"
+    for name in ("correlation_id", "causation_id"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            wrong[name] = "must be a string or null"
+    return wrong
 
 
 PARTITION_HEADER = "x-partition-key"
