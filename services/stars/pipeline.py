@@ -127,7 +127,7 @@ def _entry(figure, place):
 def _units_around(key, before, after):
     """The subjects to recompute after ``key`` was placed: the units it joined and left."""
     kind = key[0]
-    units = {key} if kind != "member" else set()
+    units = {key}
     for row in (before, after):
         if not row:
             continue
@@ -135,8 +135,6 @@ def _units_around(key, before, after):
             units.add(("branch", row["branch_id"]))
         if kind in ("member", "branch") and row.get("township_id") is not None:
             units.add(("committee", row["township_id"]))
-    if kind == "member":
-        units.add(key)
     return units
 
 
