@@ -30,6 +30,17 @@ month close is the scoring handbook's monthly summary (一月一汇总), publish
 quarter sets the official star (季有晋星) and the year is the archive, and freezing late entries
 out of them would lose a member's real credit, or a real veto, for good. (Making them agree would
 mean either rewriting closed months or scoring nothing late, both worse.)
+
+Two paths freeze the same results. On PostgreSQL (``_freeze_in_database``) the members, a million
+at county scale, are frozen by one statement (``freeze``) and never pass through Python; the
+branches and committees are frozen here from their own entries and the aggregates of their
+members' frozen rows. On SQLite (``_freeze_in_python``, laptop scale) every subject is frozen
+here. Both give the same rows, summary and event payload (``tests/integration/
+test_stars_closings.py`` checks them against the original implementation). Two things may
+differ that were never determined: the order of the keys inside ``items`` and ``counts`` (the
+order the rows happen to be read in, on either path), and, should two rulebooks of one period
+give one item code different kinds, which kind counts (the Python path takes the one it meets
+first in the rows it reads, the database path the earliest month's).
 """
 from __future__ import annotations
 
@@ -41,7 +52,7 @@ import eventlet
 from sqlalchemy import func, select
 
 from services.stars import books as books_module
-from services.stars import directory, ledger, levels, periods, rankings, scoring
+from services.stars import directory, freeze, ledger, levels, periods, rankings, scoring
 from services.stars.scoring import shown
 from services.stars.models import ClosedResult, PeriodClosing, StandingRow
 from services.stars.figures import SCOPES_OF
@@ -51,6 +62,7 @@ closings = PeriodClosing.__table__
 closed = ClosedResult.__table__
 standings = StandingRow.__table__
 KINDS = ("member", "branch", "committee")
+ZERO = Decimal(0)
 PREREQUISITE = {"quarter": "month", "year": "quarter"}
 
 
@@ -90,8 +102,37 @@ def close(session, books, period_key, closed_by, stamp, early=False, today=None)
     if book is None:
         raise Conflict(f"no rulebook is in force for {period_key}")
 
+    if session.get_bind().dialect.name == "postgresql":
+        counts, committees, model_stars = _freeze_in_database(session, books, book, period,
+                                                              closed_by, stamp)
+    else:
+        counts, committees, model_stars = _freeze_in_python(session, books, book, period,
+                                                            closed_by, stamp)
+    payload = {"period": period_key, "closed_at": stamp, "closed_by": closed_by,
+               "rulebook_version": book.version, "counts": counts}
+    if period.kind in ("quarter", "year"):
+        payload["committees"] = committees
+    if period.kind == "year":
+        payload["model_stars"] = {kind: model_stars.get(kind, 0) for kind in KINDS}
+    return payload
+
+
+def _record_closing(session, period, book, closed_by, stamp, summary):
+    session.execute(closings.insert().values(
+        period=period.key, period_kind=period.kind, closed_at=stamp, closed_by=closed_by,
+        rulebook_version=book.version, summary=summary))
+
+
+def _reached(session, period_key, kinds):
+    return {(row.subject_kind, row.subject_id): row.reached_at for row in session.execute(
+        select(standings.c.subject_kind, standings.c.subject_id, standings.c.reached_at)
+        .where(standings.c.period == period_key, standings.c.subject_kind.in_(kinds)))}
+
+
+def _freeze_in_python(session, books, book, period, closed_by, stamp):
+    """Every subject's result computed here (SQLite: laptop scale, and exact decimals)."""
     entries = ledger.all_month_rows(session, period.months)
-    summaries = scoring.summarise(books, entries, period_key)
+    summaries = scoring.summarise(books, entries, period.key)
     members_of, branches_of, rows = directory.active_tree(session)
     active = set(rows)
     own = {key: summary.score for key, summary in summaries.items()}
@@ -102,78 +143,177 @@ def close(session, books, period_key, closed_by, stamp, early=False, today=None)
                                     members_of, branches_of, vetoed)
     else:
         totals = dict(own)
-    reached = {(row.subject_kind, row.subject_id): row.reached_at for row in session.execute(
-        select(standings.c.subject_kind, standings.c.subject_id, standings.c.reached_at)
-        .where(standings.c.period == period_key))}
+    reached = _reached(session, period.key, KINDS)
 
     results, counts, committees, model_stars = [], [], [], Counter()
     for kind in KINDS:
         if kind not in book.subjects:
             continue
-        spec = book.subject(kind)
         chosen = sorted(key for key in subjects if key[0] == kind)
-        figures = []
-        for number, key in enumerate(chosen):
-            summary = summaries.get(key)
-            total = totals.get(key, own.get(key, Decimal(0)))
-            level = levels.level_for(book, kind, period.kind, total, key in vetoed)
-            figures.append(rankings.Standing(key[1], level, total, reached.get(key),
-                                             summary.vetoes if summary else ()))
-            if number % 500 == 499:
-                eventlet.sleep(0)
-        ranked = rankings.ranking(figures)
-        scoped = {scope: _scope_ranks(figures, {
-            key[1]: (rows.get(key) or {}).get(column) for key in chosen})
-            for scope, column in (("township", "township_id"), ("branch", "branch_id"))
-            if scope in SCOPES_OF[kind]}
-        levels_count = Counter()
-        for entry in ranked:
-            standing = entry.standing
-            key = (kind, standing.subject_id)
-            summary = summaries.get(key)
-            row = rows.get(key) or {}
-            model = None
-            if spec.model_star is not None and spec.model_star.period == period.kind:
-                verdict = levels.model_star(book, kind, standing.level, summary)
-                model = (verdict.awarded, list(verdict.unmet))
-                model_stars[kind] += verdict.awarded
-            results.append({
-                "period": period_key, "subject_kind": kind, "subject_id": standing.subject_id,
-                "branch_id": row.get("branch_id") if kind == "member" else None,
-                "township_id": row.get("township_id") if kind != "committee" else standing.subject_id,
-                "own_score": own.get(key, Decimal(0)), "score": standing.score,
-                "level": standing.level, "rank": entry.position,
-                "township_rank": scoped.get("township", {}).get(standing.subject_id),
-                "branch_rank": scoped.get("branch", {}).get(standing.subject_id),
-                "vetoes": list(standing.vetoes),
-                "items": {code: shown(points) for code, points in (summary.items if summary else {}).items()},
-                "counts": dict(summary.counts) if summary else {},
-                "reached_at": standing.reached_at,
-                "model_star": model[0] if model else None, "model_star_unmet": model[1] if model else None})
-            levels_count[standing.level] += 1
-            if kind == "committee":
-                committees.append({"committee_id": standing.subject_id,
-                                   "score": shown(standing.score),
-                                   "level": standing.level, "rank": entry.position,
-                                   "vetoes": list(standing.vetoes),
-                                   "model_star": model[0] if model else None})
-        counts.append({"subject_kind": kind, "subjects": len(ranked),
-                       "levels": {str(level): levels_count[level] for level in range(6)}})
+        found, count, listed, awarded = _kind_results(book, period, kind, chosen, summaries, own,
+                                                      totals, vetoed, reached, rows)
+        results.extend(found)
+        counts.append(count)
+        committees.extend(listed)
+        if awarded is not None:
+            model_stars[kind] += awarded
 
-    session.execute(closings.insert().values(
-        period=period_key, period_kind=period.kind, closed_at=stamp, closed_by=closed_by,
-        rulebook_version=book.version,
-        summary={"counts": counts, "model_stars": dict(model_stars)}))
+    _record_closing(session, period, book, closed_by, stamp,
+                    {"counts": counts, "model_stars": dict(model_stars)})
     for start in range(0, len(results), 500):
         session.execute(closed.insert(), results[start:start + 500])
         eventlet.sleep(0)
-    payload = {"period": period_key, "closed_at": stamp, "closed_by": closed_by,
-               "rulebook_version": book.version, "counts": counts}
-    if period.kind in ("quarter", "year"):
-        payload["committees"] = committees
-    if period.kind == "year":
-        payload["model_stars"] = {kind: model_stars.get(kind, 0) for kind in KINDS}
-    return payload
+    return counts, committees, model_stars
+
+
+def _freeze_in_database(session, books, book, period, closed_by, stamp):
+    """PostgreSQL: the members are frozen by one statement (``freeze``), the branches and
+    committees here from their own entries and their members' frozen rows."""
+    _record_closing(session, period, book, closed_by, stamp, {"counts": [], "model_stars": {}})
+    counts, committees, model_stars = [], [], Counter()
+    frozen = {}
+    if "member" in book.subjects:
+        frozen = freeze.freeze_members(session, books, book, period)
+        at_level, subjects_count, awarded = freeze.member_figures(frozen)
+        counts.append({"subject_kind": "member", "subjects": subjects_count,
+                       "levels": {str(level): at_level.get(level, 0) for level in range(6)}})
+        criteria = book.subject("member").model_star
+        if criteria is not None and criteria.period == period.kind and subjects_count:
+            model_stars["member"] += awarded
+
+    units = [kind for kind in KINDS[1:] if kind in book.subjects]
+    if units:
+        entries = _unit_month_rows(session, period.months, units)
+        summaries = scoring.summarise(books, entries, period.key)
+        rows = _active_rows(session, units)
+        own = {key: summary.score for key, summary in summaries.items()}
+        vetoed = {key for key, summary in summaries.items() if summary.vetoed}
+        subjects = (set(rows) | set(summaries)) - set(_inactive(session, units))
+        if all(kind in book.subjects for kind in KINDS):
+            branches_of = {}
+            for (kind, subject_id), row in rows.items():
+                if kind == "branch" and row["township_id"] is not None:
+                    branches_of.setdefault(row["township_id"], []).append(subject_id)
+            totals = _unit_totals(book, period.kind, {k: v for k, v in own.items() if k in subjects},
+                                  freeze.branch_children(frozen), branches_of, vetoed)
+        else:
+            totals = dict(own)
+        reached = _reached(session, period.key, units)
+        results = []
+        for kind in units:
+            chosen = sorted(key for key in subjects if key[0] == kind)
+            found, count, listed, awarded = _kind_results(book, period, kind, chosen, summaries,
+                                                          own, totals, vetoed, reached, rows)
+            results.extend(found)
+            counts.append(count)
+            committees.extend(listed)
+            if awarded is not None:
+                model_stars[kind] += awarded
+        for start in range(0, len(results), 500):
+            session.execute(closed.insert(), results[start:start + 500])
+            eventlet.sleep(0)
+
+    session.execute(closings.update().where(closings.c.period == period.key).values(
+        summary={"counts": counts, "model_stars": dict(model_stars)}))
+    return counts, committees, model_stars
+
+
+def _unit_month_rows(session, months, kinds) -> list[dict]:
+    """``item_months`` of branches and committees for ``months``, as pseudo-entries."""
+    item_months = ledger.item_months
+    query = select(item_months).where(item_months.c.subject_kind.in_(kinds),
+                                      item_months.c.month.in_(sorted(months)))
+    rows = []
+    for number, row in enumerate(session.execute(query)):
+        rows.append(ledger.as_entry(row))
+        if number % 500 == 499:
+            eventlet.sleep(0)
+    return rows
+
+
+def _active_rows(session, kinds) -> dict:
+    subjects = directory.subjects
+    return {(row.kind, row.id): dict(row._mapping) for row in session.execute(
+        select(subjects).where(subjects.c.kind.in_(kinds), subjects.c.active.is_(True)))}
+
+
+def _unit_totals(book, period_kind, own_scores, member_children, branches_of, vetoed) -> dict:
+    """``levels.rollup_tree`` for branches and committees, the members given as aggregates per
+    branch (``freeze.branch_children``: count, score sum, count per level)."""
+    def own(kind, subject_id):
+        return Decimal(own_scores.get((kind, subject_id), ZERO))
+
+    totals = {}
+    branch_ids = set(member_children) | {b for branches in branches_of.values() for b in branches} \
+        | {key[1] for key in own_scores if key[0] == "branch"}
+    for branch_id in branch_ids:
+        count, score_sum, at_level = member_children.get(branch_id, (0, ZERO, {}))
+        totals[("branch", branch_id)] = levels.rollup(
+            book, "branch", period_kind, own("branch", branch_id),
+            levels.Children(count, score_sum, at_level))
+    committee_ids = set(branches_of) | {key[1] for key in own_scores if key[0] == "committee"}
+    for committee_id in committee_ids:
+        scores = {b: totals[("branch", b)] for b in branches_of.get(committee_id, ())}
+        children = levels.children_of(book, "branch", period_kind, scores,
+                                      {b for b in scores if ("branch", b) in vetoed})
+        totals[("committee", committee_id)] = levels.rollup(book, "committee", period_kind,
+                                                            own("committee", committee_id), children)
+    return totals
+
+
+def _kind_results(book, period, kind, chosen, summaries, own, totals, vetoed, reached, rows):
+    """The frozen rows of one subject kind (``chosen``: its keys, sorted), with its entry of the
+    summary counts, its committees list (for the event) and its Model Stars (None when the
+    rulebook's criteria do not name this kind of period, or nobody is ranked)."""
+    spec = book.subject(kind)
+    figures = []
+    for number, key in enumerate(chosen):
+        summary = summaries.get(key)
+        total = totals.get(key, own.get(key, Decimal(0)))
+        level = levels.level_for(book, kind, period.kind, total, key in vetoed)
+        figures.append(rankings.Standing(key[1], level, total, reached.get(key),
+                                         summary.vetoes if summary else ()))
+        if number % 500 == 499:
+            eventlet.sleep(0)
+    ranked = rankings.ranking(figures)
+    scoped = {scope: _scope_ranks(figures, {
+        key[1]: (rows.get(key) or {}).get(column) for key in chosen})
+        for scope, column in (("township", "township_id"), ("branch", "branch_id"))
+        if scope in SCOPES_OF[kind]}
+    results, committees, levels_count, awarded = [], [], Counter(), None
+    for entry in ranked:
+        standing = entry.standing
+        key = (kind, standing.subject_id)
+        summary = summaries.get(key)
+        row = rows.get(key) or {}
+        model = None
+        if spec.model_star is not None and spec.model_star.period == period.kind:
+            verdict = levels.model_star(book, kind, standing.level, summary)
+            model = (verdict.awarded, list(verdict.unmet))
+            awarded = (awarded or 0) + verdict.awarded
+        results.append({
+            "period": period.key, "subject_kind": kind, "subject_id": standing.subject_id,
+            "branch_id": row.get("branch_id") if kind == "member" else None,
+            "township_id": row.get("township_id") if kind != "committee" else standing.subject_id,
+            "own_score": own.get(key, Decimal(0)), "score": standing.score,
+            "level": standing.level, "rank": entry.position,
+            "township_rank": scoped.get("township", {}).get(standing.subject_id),
+            "branch_rank": scoped.get("branch", {}).get(standing.subject_id),
+            "vetoes": list(standing.vetoes),
+            "items": {code: shown(points) for code, points in (summary.items if summary else {}).items()},
+            "counts": dict(summary.counts) if summary else {},
+            "reached_at": standing.reached_at,
+            "model_star": model[0] if model else None, "model_star_unmet": model[1] if model else None})
+        levels_count[standing.level] += 1
+        if kind == "committee":
+            committees.append({"committee_id": standing.subject_id,
+                               "score": shown(standing.score),
+                               "level": standing.level, "rank": entry.position,
+                               "vetoes": list(standing.vetoes),
+                               "model_star": model[0] if model else None})
+    count = {"subject_kind": kind, "subjects": len(ranked),
+             "levels": {str(level): levels_count[level] for level in range(6)}}
+    return results, count, committees, awarded
 
 
 def _scope_ranks(standings_, scope_of) -> dict:
@@ -184,10 +324,11 @@ def _scope_ranks(standings_, scope_of) -> dict:
             }).values() for ranked in group}
 
 
-def _inactive(session):
+def _inactive(session, kinds=KINDS):
     subjects = directory.subjects
     return {(row.kind, row.id): True for row in session.execute(
-        select(subjects.c.kind, subjects.c.id).where(subjects.c.active.is_(False)))}
+        select(subjects.c.kind, subjects.c.id).where(subjects.c.active.is_(False),
+                                                     subjects.c.kind.in_(kinds)))}
 
 
 def result_of(session, period_key, subject_kind, subject_id) -> dict | None:
