@@ -191,17 +191,6 @@ def member_values(data, active=True) -> dict:
     return values
 
 
-def branches_of(session, township_ids) -> dict[int, list[int]]:
-    found: dict[int, list[int]] = {}
-    if not township_ids:
-        return found
-    for row in session.execute(select(subjects.c.id, subjects.c.township_id).where(
-            subjects.c.kind == "branch", subjects.c.active.is_(True),
-            subjects.c.township_id.in_(sorted(township_ids)))):
-        found.setdefault(row.township_id, []).append(row.id)
-    return found
-
-
 def active_tree(session):
     """(members_of: branch -> member ids, branches_of: township -> branch ids, rows by key) of
     every active subject."""
