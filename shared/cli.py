@@ -15,6 +15,10 @@
                                    move dead letters back into their queue (same body, headers
                                    and event id; the attempt count starts again)
     jiceng dlq purge QUEUE [--yes] delete a queue's dead letters for good (asks first)
+    jiceng new-service NAME        scaffold services/NAME (service, rules, models, schemas, its
+                                   event contracts, first migration, tests) and add it to the
+                                   config files, docker-compose.yml and the database init script
+    jiceng revision NAME -m MSG    autogenerate NAME's next migration from its models
     jiceng prune [--keep-days N]   delete settled outbox rows, inbox claims and stored write-RPC
                                    replies older than N days
 """
@@ -320,6 +324,45 @@ def cmd_prune(args, config):
         print(json.dumps({"service": name, **result}))
 
 
+def cmd_new_service(args, config):
+    from shared import migrate, scaffold
+    root = config_module.ROOT
+    try:
+        written = scaffold.create(root, args.name)
+    except (scaffold.ScaffoldError, scaffold.wiring.WiringError) as exc:
+        print(f"new-service: {exc}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"  wrote {path}")
+    for path in migrate.new_revision(service_class(args.name), "initial tables"):
+        print(f"  wrote {os.path.relpath(path, root)}")
+    print("\n" + scaffold.next_steps(args.name))
+    return 0
+
+
+def cmd_revision(args, config):
+    from shared import migrate
+    written = migrate.new_revision(service_class(args.name), args.message)
+    if not written:
+        print(f"{args.name}: the models match the newest migration; nothing written")
+    for path in written:
+        print(f"wrote {os.path.relpath(path, config_module.ROOT)} (read it before committing)")
+    return 0
+
+
+def service_class(name):
+    """An installed service's class, or the one in ``services/NAME/service.py`` of this checkout
+    (a service scaffolded a moment ago and not installed yet)."""
+    from shared import plugins
+    installed = plugins.services()
+    if name in installed:
+        return installed[name]
+    try:
+        return plugins.from_folder(name, config_module.ROOT)
+    except plugins.PluginError as exc:
+        raise SystemExit(str(exc)) from None
+
+
 def _safe_url(url):
     import re
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
@@ -355,6 +398,13 @@ def parser():
     prune_cmd.add_argument("services", nargs="*")
     prune_cmd.add_argument("--keep-days", type=int, default=30)
     prune_cmd.add_argument("--config", dest="sub_config")
+    new_service = sub.add_parser("new-service")
+    new_service.add_argument("name", help="lowercase letters and digits, e.g. affairs")
+    new_service.add_argument("--config", dest="sub_config")
+    revision = sub.add_parser("revision")
+    revision.add_argument("name")
+    revision.add_argument("-m", "--message", required=True, help="what changed, in a few words")
+    revision.add_argument("--config", dest="sub_config")
     dlq = sub.add_parser("dlq")
     dlq_actions = dlq.add_subparsers(dest="action", required=True)
     for action in ("list", "show", "replay", "purge"):
@@ -379,7 +429,8 @@ def parser():
 
 
 COMMANDS = {"run": cmd_run, "serve": cmd_serve, "migrate": cmd_migrate, "topology": cmd_topology,
-            "health": cmd_health, "dlq": cmd_dlq, "prune": cmd_prune}
+            "health": cmd_health, "dlq": cmd_dlq, "prune": cmd_prune,
+            "new-service": cmd_new_service, "revision": cmd_revision}
 
 
 def main(argv=None):

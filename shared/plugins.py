@@ -43,6 +43,24 @@ def services() -> dict[str, type]:
     return dict(sorted(found.items()))
 
 
+def from_folder(name: str, root) -> type:
+    """The service class defined in ``services/<name>/service.py`` under ``root``, not installed
+    yet (``jiceng revision`` right after ``jiceng new-service``)."""
+    import importlib
+    import sys
+    from pathlib import Path
+    if not (Path(root) / "services" / name / "service.py").exists():
+        raise PluginError(f"no service {name!r}: not installed, and no services/{name}/service.py")
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    module = importlib.import_module(f"services.{name}.service")
+    for value in vars(module).values():
+        if inspect.isclass(value) and getattr(value, "name", None) == name \
+                and value.__module__ == module.__name__:
+            return value
+    raise PluginError(f"services/{name}/service.py defines no class with name = {name!r}")
+
+
 def register(cls):
     """Register a service class in this process only (tests, scripts)."""
     _EXTRA[cls.name] = cls

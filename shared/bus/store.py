@@ -187,6 +187,17 @@ class Store(DependencyProvider):
         return StoreHandle(self.database, self.outbox_table, self.inbox_table, self.service_name,
                            worker_ctx.context_data, self.requests_table)
 
+    def handle(self, url: str, source: str | None = None, context: dict | None = None):
+        """What a worker would get, on the database at ``url``, without nameko: for
+        service-layer tests and scripts (``MyService.store.handle(url).transaction()``).
+        ``source`` (the service name) defaults to the name of the class holding this store."""
+        source = source or getattr(self, "_owner_name", None) or "service"
+        return StoreHandle(db_module.database(url), self.outbox_table, self.inbox_table, source,
+                           dict(context or {}), self.requests_table)
+
+    def __set_name__(self, owner, attribute):
+        self._owner_name = getattr(owner, "name", None) or None
+
 
 def declare_all(config):
     """Declare the topology of every installed service (idempotent)."""
