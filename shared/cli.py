@@ -147,6 +147,8 @@ def cmd_run(args, config):
     signal.signal(signal.SIGINT, stop_all)
     try:
         _wait_healthy(config, list(children), children, stopping)
+        if args.demo and not stopping["flag"]:
+            load_live_demos(config, args.demo_scale)
         _print_table(config, children)
         while not stopping["flag"]:
             dead = [name for name, proc in children.items() if proc.poll() is not None]
@@ -175,6 +177,22 @@ def load_demos(config, scale=1.0):
             if summary:
                 print(f"demo data for {name} loaded in {time.monotonic() - started:.1f} s: "
                       f"{json.dumps(summary, ensure_ascii=False)}")
+
+
+def load_live_demos(config, scale=1.0):
+    """Run every service's ``load_demo_live(config, cluster, scale=...)`` hook once everything
+    answers: for a service whose demo builds on other services' data (asked by RPC through
+    ``cluster``, a ``rpc_client``). Each hook decides itself if it already ran."""
+    from shared.bus.rpc import rpc_client
+    with rpc_client(config, timeout=60) as cluster:
+        for name, cls in selected([]).items():
+            loader = getattr(cls, "load_demo_live", None)
+            if loader is not None:
+                started = time.monotonic()
+                summary = loader(config, cluster, scale=scale)
+                if summary:
+                    print(f"demo data for {name} loaded in {time.monotonic() - started:.1f} s: "
+                          f"{json.dumps(summary, ensure_ascii=False)}")
 
 
 def _wait_healthy(config, names, children, stopping, deadline_seconds=60):
