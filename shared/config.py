@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 BUS_DEFAULTS = {
     "rpc_timeout_seconds": 10,
-    "retry_delays_ms": [1000, 5000, 30000],
+    # retries: ``retry: {attempts, base_ms, max_ms, jitter}`` or the older ``retry_delays_ms``
+    # list; neither given: ``shared.bus.retry.DEFAULT`` (read with ``retry.policy(bus)``)
     "relay_poll_seconds": 0.5,
     "relay_batch_size": 200,
     "declare_topology": True,

@@ -20,10 +20,18 @@ Settling, in delivery order:
 * a body that is not JSON, not an envelope, of an unknown contract or breaking its contract is
   dead-lettered at once (the queue's ``.dlq``, with ``x-jiceng-error``), never handed over;
 * a batch whose handler returned is acknowledged whole (after its transaction committed);
-* a batch whose handler raised is logged once ("batch of N failed: ...; retrying one by one")
-  and each of its events is handed over alone, in its own worker and transaction; one that still
-  fails takes the ``@subscribe`` path: retried after each of ``bus.retry_delays_ms`` (back to the
-  same queue or partition), then dead-lettered. Retried events are handed over alone.
+* a batch whose handler raised because the database is out of reach (``retry.outage``: the
+  connection refused or lost, a pool timeout, a deadlock) is held, unacknowledged, and handed
+  over again after a capped exponential backoff with jitter (``HOLD_BASE`` to ``HOLD_MAX``
+  seconds), for as long as the database does not answer (while it answers, ``HOLD_TRIES`` times
+  at most, and an event alone not at all): every event of it would fail the same way one by
+  one, and an outage must not use up their retries. Logged as one WARNING when it starts, one per 30 s while it lasts and one INFO
+  when the database is back (``shared.logs.Repeating``), never per try;
+* a batch whose handler raised otherwise is logged once ("batch of N failed: ...; retrying one by
+  one") and each of its events is handed over alone, in its own worker and transaction; one that
+  still fails takes the ``@subscribe`` path: retried with capped exponential backoff and jitter
+  (``bus.retry``, see ``shared.bus.retry``; back to the same queue or partition), then
+  dead-lettered. Retried events are handed over alone.
 
 Partitions (``partitions_from(config)`` = N > 1): the relay stamps each event with a partition
 key (``shared.contracts.envelope.partition_key``: its township); a consistent-hash exchange
@@ -33,7 +41,8 @@ one consumer. Processes share the partitions out among themselves (``shared.bus.
 and take over those of a process that dies. With N = 1 every process reads the one queue.
 
 One green thread per subscription and process drains all its channels into one buffer and runs
-one batch at a time; it reconnects with a capped backoff when the broker connection drops
+one batch at a time; it reconnects with a capped exponential backoff with jitter
+(``RESTART_MAX``), reset once it serves again, when the broker connection drops
 (unacknowledged messages come back). Stopping finishes the batch in hand, then closes.
 """
 import logging
@@ -48,7 +57,8 @@ from kombu.exceptions import OperationalError
 from nameko.extensions import Entrypoint
 
 from shared import config as config_module
-from shared.bus import retry, topology
+from shared import logs
+from shared.bus import refusals, retry, topology
 from shared.bus.batch_consumer import BatchConsumer
 from shared.bus.failures import FailureRouting
 from shared.bus.inbox import AlreadyHandled
@@ -56,6 +66,9 @@ from shared.bus.subscribe import UNREADABLE, BusPublisher, decode, raw_body, rea
 
 log = logging.getLogger(__name__)
 CONNECTION_ERRORS = (OSError, AMQPError, OperationalError)
+HOLD_BASE, HOLD_MAX, HOLD_TRIES = 0.5, 5.0, 3     # a batch held through a database outage
+RESTART_BASE, RESTART_MAX, STABLE_SECONDS = 0.5, 10.0, 5.0   # the batch loop's own restarts
+STOPPED = object()       # what ``_attempt`` returns when the service stops while it holds a batch
 
 
 class Batcher:
@@ -141,9 +154,15 @@ class BatchSubscription(FailureRouting, Entrypoint):
         wait_ms = self.batch_wait_ms_override
         self.batch_wait = float(bus["batch_wait_ms"] if wait_ms is None else wait_ms) / 1000
         self.claim_seconds = float(bus["partition_claim_seconds"])
-        self.delays_ms = list(bus["retry_delays_ms"])
-        self.plan = (topology.plan(set(), [self.subscription], self.delays_ms)
+        self.retry_policy = retry.policy(bus)
+        self.plan = (topology.plan(set(), [self.subscription], self.retry_policy.delay_queues_ms)
                      if bus.get("declare_topology", True) else None)
+        extra = {"consumer": self.consumer_name}
+        self._broker = logs.Repeating(log, f"{self.consumer_name}: broker connection", **extra)
+        self._restart = retry.Backoff(RESTART_BASE, RESTART_MAX)
+        self._waiting = None
+        self._loop_errors = logs.Throttle(burst=1, window=300.0)
+        refusals.install()
         self._stopping = threading.Event()
         self._consumer = None
         self._thread = None
@@ -164,7 +183,6 @@ class BatchSubscription(FailureRouting, Entrypoint):
             self._consumer.close(graceful=False)
 
     def _run(self):
-        backoff = 0.5
         while not self._stopping.is_set():
             batcher = Batcher(self.batch_size, self.batch_wait)
             consumer = self._consumer = BatchConsumer(
@@ -173,30 +191,44 @@ class BatchSubscription(FailureRouting, Entrypoint):
             graceful = False
             try:
                 consumer.open()
-                backoff = 0.5
                 self._serve(consumer, batcher)
                 graceful = True
             except topology.MissingPlugin as exc:
                 log.error("%s", exc)
             except CONNECTION_ERRORS as exc:
                 if not self._stopping.is_set():
-                    log.warning("%s: no broker connection (%s: %s); reconnecting in %.1f s",
-                                self.consumer_name, type(exc).__name__, exc, backoff)
+                    self._broker.failed(exc, f"reconnecting in {self._wait():.1f} s")
             except Exception:
                 if not self._stopping.is_set():
-                    log.exception("%s: the batch loop failed; restarting it in %.1f s",
-                                  self.consumer_name, backoff)
+                    wait = self._wait()
+                    quiet = self._loop_errors.admit("loop")
+                    if quiet is not None:
+                        log.exception("%s: the batch loop failed (%s more times since this was "
+                                      "last said); restarting it in %.1f s",
+                                      self.consumer_name, quiet, wait)
             finally:
                 consumer.close(graceful)
                 self._consumer = None
             if not self._stopping.is_set():
-                self._stopping.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                self._stopping.wait(self._wait())
+            self._waiting = None
+
+    def _wait(self) -> float:
+        """The wait before the next restart (capped exponential with jitter; ``_serve`` resets
+        it once the loop has served ``STABLE_SECONDS``)."""
+        if self._waiting is None:
+            self._waiting = self._restart.next()
+        return self._waiting
 
     def _serve(self, consumer, batcher):
         next_tick = 0.0
+        opened, settled = time.monotonic(), False
         while not self._stopping.is_set():
             now = time.monotonic()
+            if not settled and now - opened >= STABLE_SECONDS:
+                settled = True               # serving again: restarts start from the base
+                self._restart.reset()
+                self._broker.succeeded()
             if consumer.partitioned and now >= next_tick:
                 released = consumer.rebalance()
                 if released:
@@ -227,29 +259,68 @@ class BatchSubscription(FailureRouting, Entrypoint):
             readable.append(delivery)
         # events on a retry go alone, and before the batch: acks are cumulative per channel
         for delivery in [d for d in readable if d.attempt > 1]:
-            self._one(consumer, delivery)
+            if not self._one(consumer, delivery):
+                return             # stopping: left unacknowledged, redelivered after the stop
         batch = [d for d in readable if d.attempt == 1]
         if not batch:
             return
-        exc_info = self._work(consumer, batch)
+        exc_info = self._attempt(consumer, batch)
+        if exc_info is STOPPED:
+            return
         if _succeeded(exc_info):
             consumer.ack(batch)
         elif len(batch) == 1:
             self._fail(batch[0], exc_info)
         else:
-            log.warning("%s: batch of %s failed: %s: %s; retrying one by one", self.consumer_name,
-                        len(batch), exc_info[0].__name__, exc_info[1])
+            log.warning("%s: batch of %s failed: %s; retrying one by one", self.consumer_name,
+                        len(batch), logs.describe(exc_info[1]),
+                        extra={"consumer": self.consumer_name})
             for delivery in batch:
-                if self._stopping.is_set():
+                if self._stopping.is_set() or not self._one(consumer, delivery):
                     break          # left unacknowledged: redelivered after the stop
-                self._one(consumer, delivery)
 
-    def _one(self, consumer, delivery):
-        exc_info = self._work(consumer, [delivery])
+    def _one(self, consumer, delivery) -> bool:
+        """Handle one delivery alone; False when the service stopped first."""
+        exc_info = self._attempt(consumer, [delivery])
+        if exc_info is STOPPED:
+            return False
         if _succeeded(exc_info):
             delivery.message.ack()
         else:
             self._fail(delivery, exc_info)
+        return True
+
+    def _attempt(self, consumer, deliveries):
+        """Run the handler on ``deliveries``; while it fails because the database is out of
+        reach, hold them and run it again after a backoff (see the module docstring). Returns
+        the last exc_info (None: success), or ``STOPPED``."""
+        backoff, answered = retry.Backoff(HOLD_BASE, HOLD_MAX), 0
+        while True:
+            exc_info = self._work(consumer, deliveries)
+            if _succeeded(exc_info) or not retry.outage(exc_info[1]):
+                self._database.succeeded()
+                return exc_info
+            if self.database_answers():     # a deadlock, a dropped connection: a few tries
+                answered += 1
+                if answered > HOLD_TRIES or len(deliveries) == 1:
+                    return exc_info             # alone, it takes the retry path
+            wait = backoff.next()
+            self._database.failed(exc_info[1], f"holding {len(deliveries)} event(s), "
+                                               f"next try in {wait:.1f} s")
+            if not self._pause(consumer, wait):
+                return STOPPED
+
+    def _pause(self, consumer, seconds) -> bool:
+        """Wait ``seconds`` while keeping the broker connection alive (deliveries only join
+        the buffer); False when the service stops first."""
+        deadline = time.monotonic() + seconds
+        while not self._stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            consumer.drain(max(0.001, min(left, 0.5)))
+            consumer.heartbeat()
+        return False
 
     def _fail(self, delivery, exc_info):
         self._settle(delivery, self.route_failure(delivery.body, delivery.message, delivery.queue,

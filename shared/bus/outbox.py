@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from shared.bus import topology
+from shared import logs
+from shared.bus import retry, topology
 from shared.bus.publisher import Outgoing, PublishFailed
 from shared.contracts import registry
 from shared.contracts.envelope import PARTITION_HEADER, Envelope, partition_key
@@ -115,8 +116,9 @@ class Relay:
     ``FOR UPDATE SKIP LOCKED``. On SQLite only one process may run a relay per file.
     """
 
-    def __init__(self, database, outbox_table, publisher, batch_size=200):
+    def __init__(self, database, outbox_table, publisher, batch_size=200, name="outbox relay"):
         self.database = database
+        self.name = name                   # in its log lines: "stars: outbox relay"
         self.table = outbox_table
         self.publisher = publisher
         self.batch_size = batch_size
@@ -157,8 +159,8 @@ class Relay:
         try:
             results = self.publisher.publish_batch(batch)
         except PublishFailed as exc:
-            log.warning("outbox relay: publishing a batch of %s failed, will retry: %s",
-                        len(rows), exc)
+            log.debug("outbox relay: publishing a batch of %s failed, will retry: %s",
+                      len(rows), logs.describe(exc))
             return [(row.id, None, str(exc)) for row in rows[:1]]
         outcomes = []
         for row, routed in zip(rows, results):
@@ -197,17 +199,24 @@ class Relay:
             total += settled
         return total
 
-    def run(self, stopping: threading.Event, poll_seconds: float):
-        """Loop until ``stopping`` is set: drain, then sleep until woken or ``poll_seconds``."""
+    def run(self, stopping: threading.Event, poll_seconds: float, max_backoff: float = 10.0):
+        """Loop until ``stopping`` is set: drain, then sleep until woken or ``poll_seconds``.
+        After a failed pass (database or broker down) it waits longer each time (capped
+        exponential with jitter, up to ``max_backoff``; a commit still wakes it), and logs the
+        condition as it starts, while it lasts (once per 30 s) and when it ends, not per pass."""
         import eventlet
-        backoff = poll_seconds
+        backoff = retry.Backoff(base=poll_seconds, cap=max(poll_seconds, max_backoff))
+        trouble = logs.Repeating(log, f"{self.name} pass")
         while not stopping.is_set():
             try:
                 self.drain()
-                backoff = poll_seconds
-            except Exception:
-                log.exception("outbox relay pass failed")
-                backoff = min(max(backoff * 2, poll_seconds), 30)
-            self.wakeup.wait(backoff)
+                trouble.succeeded()
+                backoff.reset()
+                wait = poll_seconds
+            except Exception as exc:
+                wait = backoff.next()
+                trouble.failed(exc, f"next pass in {wait:.1f} s", with_traceback=not (
+                    retry.outage(exc) or isinstance(exc, (PublishFailed, OSError))))
+            self.wakeup.wait(wait)
             self.wakeup.clear()
             eventlet.sleep(0)

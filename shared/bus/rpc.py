@@ -22,6 +22,7 @@ from nameko.exceptions import RpcTimeout
 from nameko.rpc import RpcProxy, ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared.bus.guard import CALLER_KEYS
 from shared.bus.requests import IDEMPOTENCY_KEY, REQUEST_SCOPED
 
 
@@ -72,7 +73,8 @@ class BoundedRpc(RpcProxy):
     def get_dependency(self, worker_ctx):
         timeout = self.timeout or float(
             self.container.config.get("bus", {}).get("rpc_timeout_seconds", 10))
-        proxy = ServiceProxy(_Context(worker_ctx, drop=REQUEST_SCOPED), self.target_service,
+        proxy = ServiceProxy(_Context(worker_ctx, drop=REQUEST_SCOPED + CALLER_KEYS),
+                             self.target_service,
                              self.rpc_reply_listener, **self.options)
         return _BoundedService(proxy, self.target_service, timeout)
 

@@ -52,7 +52,7 @@ from nameko.extensions import DependencyProvider
 
 from shared import config as config_module
 from shared import db as db_module
-from shared.bus import inbox, requests, topology
+from shared.bus import inbox, requests, retry, topology
 from shared.bus.outbox import BusSession, Relay
 from shared.bus.subscribe import BusPublisher
 from shared.bus.tables import add_bus_tables, requests_table
@@ -135,7 +135,11 @@ class StoreHandle:
                     fresh.append(event)
                     claimed.discard(event.id)
                 else:
-                    log.debug("%s: event %s already handled; skipped", consumer, event.id)
+                    log.debug("%s: event %s already handled; skipped", consumer, event.id,
+                              extra={"consumer": consumer, "event_id": event.id})
+            if len(fresh) < len(events):
+                log.info("%s: %s of %s events of a batch already handled; skipped", consumer,
+                         len(events) - len(fresh), len(events), extra={"consumer": consumer})
             yield session, fresh
 
     def reading(self):
@@ -167,7 +171,7 @@ class Store(DependencyProvider):
         if not self.run_relay:
             return
         self.relay = Relay(self.database, self.outbox_table, self.bus_publisher.publisher,
-                           self.batch_size)
+                           self.batch_size, name=f"{self.service_name}: outbox relay")
         self.database.after_commit_hooks.append(self.relay.wakeup.set)
         self._thread = self.container.spawn_managed_thread(
             lambda: self.relay.run(self._stopping, self.poll_seconds))
@@ -199,11 +203,13 @@ class Store(DependencyProvider):
         self._owner_name = getattr(owner, "name", None) or None
 
 
-def declare_all(config):
-    """Declare the topology of every installed service (idempotent)."""
+def declare_all(config, classes=None):
+    """Declare the topology of every installed service, or of ``classes`` ({name: class});
+    idempotent."""
     from shared import plugins
-    publishers, subscriptions = plugins.bus_participants(config)
-    plan = topology.plan(publishers, subscriptions, config["bus"]["retry_delays_ms"])
+    publishers, subscriptions = plugins.bus_participants(config, classes)
+    plan = topology.plan(publishers, subscriptions,
+                         retry.policy(config.get("bus")).delay_queues_ms)
     with Connection(config["AMQP_URI"]) as connection:
         topology.declare(connection, plan)
     return plan

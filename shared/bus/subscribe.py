@@ -4,12 +4,15 @@ Compared with nameko's ``@event_handler`` it adds what a serious deployment need
 
 * the envelope is parsed and the payload validated against the registered contract before the
   handler runs; the handler receives an ``Envelope`` whose ``data`` is the loaded payload;
-* a handler that raises is retried after each delay in ``bus.retry_delays_ms`` and then moved to
-  the queue's dead-letter queue with the error; a payload that breaks its contract goes there at
-  once, and so does a body that cannot be read at all (not UTF-8 JSON, a content type other than
-  JSON, no envelope), with the reason, where nameko (kombu's ``ConsumerMixin``) would acknowledge
-  and drop it; nothing is ever silently dropped or requeued in a hot loop;
-* ``AlreadyHandled`` (see ``shared.bus.inbox``) counts as success.
+* a handler that raises is retried with capped exponential backoff and jitter (``bus.retry``,
+  see ``shared.bus.retry``) and then moved to the queue's dead-letter queue with the error; a
+  payload that breaks its contract goes there at once, and so does a body that cannot be read at
+  all (not UTF-8 JSON, a content type other than JSON, no envelope), with the reason, where
+  nameko (kombu's ``ConsumerMixin``) would acknowledge and drop it; nothing is ever silently
+  dropped or requeued in a hot loop;
+* ``AlreadyHandled`` (see ``shared.bus.inbox``) counts as success, logged as one INFO line;
+* a retry is one WARNING line and a dead letter one ERROR line with the traceback
+  (``shared.bus.failures``); nameko's own record of the exception is kept to DEBUG.
 
 Handlers must be idempotent; the usual way is ``with self.store.handling(event) as session:``.
 
@@ -31,7 +34,8 @@ from functools import partial
 from nameko.extensions import SharedExtension
 from nameko.messaging import Consumer, QueueConsumer
 
-from shared.bus import retry, topology
+from shared import logs
+from shared.bus import refusals, retry, topology
 from shared.bus.failures import FailureRouting
 from shared.bus.inbox import AlreadyHandled
 from shared.bus.publisher import ConfirmingPublisher
@@ -94,8 +98,9 @@ class BusQueueConsumer(QueueConsumer):
         provider = self._provider_of(message)
         if provider is None:
             log.error("a message that cannot be decoded came from no known consumer "
-                      "(consumer tag %s, %s bytes); dropped: %r",
-                      message.delivery_info.get("consumer_tag"), len(message.body or b""), exc)
+                      "(consumer tag %s, %s bytes); dropped: %s",
+                      message.delivery_info.get("consumer_tag"), len(message.body or b""),
+                      logs.describe(exc))
             return super().on_decode_error(message, exc)
         self.container.spawn_managed_thread(
             partial(provider.handle_undecodable, message, exc),
@@ -135,7 +140,8 @@ class Subscription(FailureRouting, Consumer):
     def setup(self):
         spec = self.spec(self.container.service_name, self.method_name, self.container.config)
         self.queue = topology.consumer_queue(spec)
-        self.delays_ms = list(self.container.config.get("bus", {}).get("retry_delays_ms", []))
+        self.retry_policy = retry.policy(self.container.config.get("bus"))
+        refusals.install()
         super().setup()
 
     def handle_message(self, body, message):
@@ -169,7 +175,14 @@ class Subscription(FailureRouting, Consumer):
         self._finish(message, moved)
 
     def _settle(self, body, message, worker_ctx, result, exc_info):
+        if exc_info is None or not retry.outage(exc_info[1]):
+            self._database.succeeded()      # says "recovered" after an outage, else nothing
         if exc_info is None or issubclass(exc_info[0], AlreadyHandled):
+            if exc_info is not None:
+                log.info("%s: event %s already handled; acknowledged", self.consumer_name,
+                         message.properties.get("message_id"),
+                         extra={"consumer": self.consumer_name,
+                                "event_id": message.properties.get("message_id")})
             self.queue_consumer.ack_message(message)
         else:
             self._finish(message, self.route_failure(body, message, self.queue.name, exc_info))

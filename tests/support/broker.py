@@ -90,3 +90,28 @@ def close_connection(name: str):
     """Close a connection from the broker's side, as a network failure would."""
     requests.delete(f"{RABBIT_API}/connections/{quote(name, safe='')}", auth=RABBIT_AUTH,
                     timeout=10).raise_for_status()
+
+
+def _pg_admin(statement: str):
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def refuse_pg_connections(url: str):
+    """A database outage: the database at ``url`` refuses new connections and loses the ones it
+    has (undo with ``accept_pg_connections``)."""
+    import time
+    name = url.rsplit("/", 1)[1]
+    _pg_admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+    for _ in range(2):      # again: a connection may have opened while the first ALTER ran
+        _pg_admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                  f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+        time.sleep(0.2)
+
+
+def accept_pg_connections(url: str):
+    _pg_admin(f'ALTER DATABASE "{url.rsplit("/", 1)[1]}" ALLOW_CONNECTIONS true')

@@ -62,3 +62,57 @@ def test_once_per_process_not_per_relay(relay, caplog):
     assert [m.split(" (")[0] for m in said(caplog, logging.INFO)] == [
         "outbox relay: no subscriber is bound for stars.quarter_closed",
         "outbox relay: no subscriber is bound for talent.quarter_closed"]
+
+
+class Database:
+    """An outbox database that is down until ``up`` is set; nothing is ever pending."""
+    is_sqlite = True
+
+    def __init__(self):
+        self.up = False
+        self.passes = 0
+
+    def reading(self):
+        from contextlib import contextmanager
+        from sqlalchemy import exc as db_errors
+
+        @contextmanager
+        def session():
+            self.passes += 1
+            if not self.up:
+                raise db_errors.OperationalError("SELECT", {}, Exception("connection refused"))
+            yield SimpleNamespace(execute=lambda query: SimpleNamespace(all=lambda: []))
+        return session()
+
+    transaction = reading
+
+
+def test_a_relay_whose_database_is_down_says_so_once_then_that_it_recovered(caplog):
+    import threading
+    import time
+
+    import eventlet
+    caplog.set_level(logging.DEBUG, logger=outbox.log.name)
+    database = Database()
+    from sqlalchemy import MetaData
+
+    from shared.bus.tables import add_bus_tables
+    relay = outbox.Relay(database=database, outbox_table=add_bus_tables(MetaData())[0],
+                         publisher=Publisher(), name="stars: outbox relay")
+    stopping = threading.Event()
+    thread = eventlet.spawn(relay.run, stopping, 0.001, 0.004)   # poll 1 ms, back off to 4 ms
+    try:
+        time.sleep(0.5)
+        failed_passes = database.passes
+        database.up = True
+        time.sleep(0.1)
+    finally:
+        stopping.set()
+        relay.wakeup.set()
+        thread.wait()
+    assert failed_passes > 50                                    # it kept trying, quickly
+    said = [(r.levelname, r.getMessage()) for r in caplog.records]
+    assert [level for level, _ in said] == ["WARNING", "INFO"], said
+    assert said[0][1].startswith("stars: outbox relay pass failed: OperationalError: ")
+    assert said[1][1].startswith("stars: outbox relay pass recovered after ")
+    assert all(r.exc_info is None for r in caplog.records)

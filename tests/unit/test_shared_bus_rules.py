@@ -120,3 +120,83 @@ def test_flatten_nested_messages():
     from shared.errors import flatten_messages
     assert flatten_messages({"a": {"b": ["x"], 0: {"c": ["y"]}}, "_schema": ["z"]}) == {
         "a.b": ["x"], "a.0.c": ["y"], "_schema": ["z"]}
+
+
+# -- retry policy: capped exponential backoff with jitter ----------------------------------------
+
+def test_retry_caps_grow_exponentially_up_to_the_maximum():
+    assert [retry.capped(n, 1000, 30000) for n in range(1, 8)] == [
+        1000, 2000, 4000, 8000, 16000, 30000, 30000]
+    assert retry.capped(500, 1000, 30000) == 30000          # no overflow far out
+
+
+def test_the_policy_comes_from_bus_retry_with_defaults_for_what_is_left_out():
+    policy = retry.policy({"retry": {"attempts": 4, "base_ms": 500, "max_ms": 3000, "jitter": 0.2}})
+    assert policy == retry.Policy((500, 1000, 2000, 3000), 0.2)
+    assert policy.attempts == 4 and policy.delay_queues_ms == [500, 1000, 2000, 3000]
+    assert retry.policy({}) == retry.Policy((1000, 2000, 4000, 8000, 16000), 0.5)
+    assert retry.policy({"retry": {"attempts": 2}}).caps_ms == (1000, 2000)
+
+
+def test_the_older_list_of_delays_still_works_as_the_caps_and_retry_wins_over_it():
+    legacy = retry.policy({"retry_delays_ms": [1000, 5000, 30000]})
+    assert legacy == retry.Policy((1000, 5000, 30000), retry.DEFAULT["jitter"])
+    assert legacy.delay_queues_ms == [1000, 5000, 30000]     # the delay queues it always had
+    both = retry.policy({"retry_delays_ms": [7], "retry": {"attempts": 1, "base_ms": 50}})
+    assert both.caps_ms == (50,)
+
+
+@pytest.mark.parametrize("bus, named", [
+    ({"retry": {"attempts": -1}}, "attempts"), ({"retry": {"attempts": 2.5}}, "attempts"),
+    ({"retry": {"base_ms": 0}}, "base_ms"), ({"retry": {"base_ms": 100, "max_ms": 50}}, "max_ms"),
+    ({"retry": {"jitter": 1}}, "jitter"), ({"retry": {"jitter": "x"}}, "jitter"),
+    ({"retry": {"tries": 3}}, "tries"), ({"retry_delays_ms": [100, -1]}, "retry_delays_ms"),
+    ({"retry_delays_ms": "100"}, "retry_delays_ms"),
+])
+def test_a_wrong_retry_setting_is_named(bus, named):
+    with pytest.raises(ValueError, match=named):
+        retry.policy(bus)
+
+
+def test_each_retry_waits_between_its_cap_less_the_jitter_and_its_cap_in_its_caps_queue():
+    policy = retry.Policy((1000, 2000, 4000), 0.5)
+    longest = retry.decide(2, policy, rand=lambda: 0.0)
+    shortest = retry.decide(2, policy, rand=lambda: 1.0)
+    assert (longest.action, longest.delay_ms, longest.queue_ms, longest.next_attempt) == (
+        "retry", 2000, 2000, 3)
+    assert (shortest.delay_ms, shortest.queue_ms) == (1000, 2000)
+    import random
+    rng = random.Random(7)
+    drawn = {retry.decide(3, policy, rand=rng.random).delay_ms for _ in range(200)}
+    assert min(drawn) >= 2000 and max(drawn) <= 4000 and len(drawn) > 50    # spread out
+    assert retry.decide(4, policy).action == "dead_letter"
+
+
+def test_a_loop_backs_off_exponentially_with_jitter_up_to_its_cap_and_starts_again_on_success():
+    backoff = retry.Backoff(base=0.5, cap=4.0, jitter=0.5, rand=lambda: 0.0)
+    assert [backoff.next() for _ in range(6)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    backoff.reset()
+    assert backoff.next() == 0.5
+    low = retry.Backoff(base=0.5, cap=4.0, jitter=0.5, rand=lambda: 1.0)
+    assert [low.next() for _ in range(4)] == [0.25, 0.5, 1.0, 2.0]
+
+
+def test_an_outage_is_a_connection_failure_not_an_error_in_the_data():
+    from sqlalchemy import exc as db_errors
+    refused = db_errors.OperationalError("SELECT 1", {}, Exception("connection refused"))
+    assert retry.outage(refused)
+    assert retry.outage(db_errors.InterfaceError("x", {}, Exception("closed")))
+    assert retry.outage(db_errors.TimeoutError("QueuePool limit reached"))
+    lost = db_errors.DBAPIError("x", {}, Exception("gone"), connection_invalidated=True)
+    assert retry.outage(lost)
+    assert not retry.outage(db_errors.IntegrityError("INSERT", {}, Exception("duplicate key")))
+    assert not retry.outage(db_errors.DataError("INSERT", {}, Exception("out of range")))
+    assert not retry.outage(ValueError("bug"))
+
+
+def test_the_topology_declares_one_delay_queue_per_distinct_cap():
+    spec = topology.SubscriptionSpec.single("stars", "on_activity", "members", "activity_recorded")
+    policy = retry.policy({"retry": {"attempts": 7, "base_ms": 1000, "max_ms": 8000}})
+    names = topology.plan({"members"}, [spec], policy.delay_queues_ms).names()["queues"]
+    assert [n for n in names if n.startswith("jiceng.delay.")] == [
+        "jiceng.delay.1000ms", "jiceng.delay.2000ms", "jiceng.delay.4000ms", "jiceng.delay.8000ms"]

@@ -1,0 +1,104 @@
+"""Expected refusals are not faults: how a worker's exception is logged.
+
+nameko logs every exception a worker raises with its traceback: ``ERROR`` for most,
+``WARNING`` for the entrypoint's ``expected_exceptions``. For Jiceng, an RPC that refuses its
+input (``InvalidInput``, ``NotFound``, ``Conflict``, ``Forbidden``: ``REFUSALS``) did its job,
+and a subscription logs its own failures (one WARNING line per retry, the traceback only when it
+dead-letters, see ``shared.bus.failures``). So ``WorkerErrors``, a filter on nameko's
+``nameko.containers`` logger, rewrites those records:
+
+* a refusal, or an exception the entrypoint lists in ``expected_exceptions``: one INFO line,
+  ``members.get_member refused: NotFound: member 7 does not exist``, no traceback;
+* any exception of an entrypoint with ``reports_own_failures = True`` (``@subscribe``,
+  ``@subscribe_batch``): DEBUG, no traceback;
+* anything else (a bug in an RPC): left as nameko logs it, ERROR with the traceback.
+
+``rpc`` (``from shared.bus.refusals import rpc``) is nameko's ``@rpc`` with
+``expected_exceptions`` set to ``REFUSALS`` (added to any given), and installs the filter when its
+service starts, as do ``@rpc_write``, ``@subscribe`` and ``@subscribe_batch``;
+``ServiceBase.health`` uses it, so every service has the filter (and then a plain nameko ``@rpc``
+that raises a refusal is one INFO line too). ``shared.logs.configure`` installs it as well.
+"""
+import logging
+
+from nameko.rpc import Rpc as NamekoRpc
+
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.logs import describe
+
+REFUSALS = (InvalidInput, NotFound, Conflict, Forbidden)
+WORKER_ERRORS = ("error handling worker %s: %s", "(expected) error handling worker %s: %s")
+NAMEKO_LOGGER = "nameko.containers"
+
+
+def expected(entrypoint, exc) -> bool:
+    """Whether ``exc`` raised by a worker of ``entrypoint`` is an expected refusal."""
+    listed = getattr(entrypoint, "expected_exceptions", ()) or ()
+    return isinstance(exc, REFUSALS) or bool(listed) and isinstance(exc, listed)
+
+
+def _rewrite(record, level, message, *args):
+    record.levelno, record.levelname = level, logging.getLevelName(level)
+    record.msg, record.args = message, args
+    record.exc_info, record.exc_text, record.stack_info = None, None, None
+
+
+class WorkerErrors(logging.Filter):
+    """See the module docstring. Drops a rewritten record its logger is not enabled for."""
+
+    def filter(self, record):
+        if record.msg not in WORKER_ERRORS or not isinstance(record.args, tuple) \
+                or len(record.args) != 2:
+            return True
+        worker_ctx, exc = record.args
+        entrypoint = getattr(worker_ctx, "entrypoint", None)
+        service = getattr(worker_ctx, "service_name", "?")
+        name = f"{service}.{getattr(entrypoint, 'method_name', '?')}"
+        if getattr(entrypoint, "reports_own_failures", False):
+            level = logging.DEBUG
+            _rewrite(record, level, "%s raised %s (the subscription logs what it does about it)",
+                     name, describe(exc))
+        elif expected(entrypoint, exc):
+            level = logging.INFO
+            _rewrite(record, level, "%s refused: %s", name, describe(exc))
+        else:
+            return True
+        record.service = service
+        return logging.getLogger(record.name).isEnabledFor(level)
+
+
+_FILTER = WorkerErrors()
+
+
+def install():
+    """Put ``WorkerErrors`` on nameko's container logger (once per process)."""
+    logger = logging.getLogger(NAMEKO_LOGGER)
+    if not any(isinstance(f, WorkerErrors) for f in logger.filters):
+        logger.addFilter(_FILTER)
+
+
+class Rpc(NamekoRpc):
+    """nameko's ``Rpc`` entrypoint, with ``REFUSALS`` expected and the log filter installed."""
+
+    def __init__(self, expected_exceptions=(), **kwargs):
+        if not isinstance(expected_exceptions, tuple):
+            expected_exceptions = (expected_exceptions,)
+        merged = REFUSALS + tuple(e for e in expected_exceptions if e not in REFUSALS)
+        super().__init__(expected_exceptions=merged, **kwargs)
+
+    def setup(self):
+        install()
+        super().setup()
+
+    def handle_message(self, body, message):
+        """Refuse a gateway call whose caller lacks the permission (``shared.bus.guard``); the
+        refusal is the RPC's answer (nameko replies with what this raises)."""
+        from shared.bus import guard
+        reason = guard.refusal(self.container.service_cls, self.method_name,
+                               self.unpack_message_headers(message))
+        if reason is not None:
+            raise Forbidden(reason)
+        return super().handle_message(body, message)
+
+
+rpc = Rpc.decorator
