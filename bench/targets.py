@@ -1,5 +1,5 @@
-"""The figures of issue 6 (stars at the broker's speed), each beside a baseline measured in the
-same run, with its target and PASS / MISS. ``make bench`` calls ``measure`` after the bus
+"""The figures of issue 6 (stars at the broker's speed) and of the HTTP API (issue 11), each
+beside a baseline measured in the same run, with its target and PASS / MISS. ``make bench`` calls ``measure`` after the bus
 figures (whose kombu baselines it reuses) and prints ``table``; nothing here fails the command on
 a missed target.
 
@@ -14,6 +14,7 @@ Settings (environment; ``BENCH_QUICK=1`` picks the quick column):
     BENCH_MEMBERS            1000000     100000    synthetic members (bench.ranks, bench.closings)
     BENCH_CLOSE_TIMEOUT      90          60        stop a close then (and estimate from a
                                                    100,000-member run, linear in members)
+    BENCH_HTTP_SECONDS       15          6         seconds of each wrk run (bench.http)
 """
 import os
 import platform
@@ -21,7 +22,7 @@ import subprocess
 import time
 import traceback
 
-from bench import closings, demo_run, latency, ranks, stars
+from bench import closings, demo_run, http, latency, ranks, stars
 from shared import db
 from tests.support import broker
 
@@ -42,7 +43,8 @@ def settings(quick: bool) -> dict:
             "demo_scale": env("BENCH_DEMO_SCALE", 1.0, 0.1),
             "demo_timeout": env("BENCH_DEMO_TIMEOUT", 420, 120),
             "members": env("BENCH_MEMBERS", TARGET_MEMBERS, CALIBRATION_MEMBERS, int),
-            "close_timeout": env("BENCH_CLOSE_TIMEOUT", 90, 60)}
+            "close_timeout": env("BENCH_CLOSE_TIMEOUT", 90, 60),
+            "http_seconds": env("BENCH_HTTP_SECONDS", 15, 6)}
 
 
 def machine() -> dict:
@@ -105,6 +107,7 @@ def measure(baselines: dict, options: dict) -> dict:
     attempt("demo_month", _with_vhost, demo_run.demo_month, options["demo_scale"],
             timeout=options["demo_timeout"])
     attempt("bare_process_rss_mb", demo_run.bare_rss_mb)
+    attempt("http", _with_vhost, http.run, options["http_seconds"])
 
     def ranks_and_closes():
         found["ranks"], found["closes"] = _ranks_and_closes(options["members"],
@@ -273,6 +276,8 @@ def table(baselines: dict, measured: dict, options: dict) -> tuple[list[dict], l
     else:
         error(f"month close and year-end reset, {at}", "ranks_and_closes")
 
+    _http_rows(f.get("http"), row, error, notes)
+
     bare = f.get("bare_process_rss_mb")
     if demo and demo["scale"] < 1:
         notes.append(f"peak RSS: of the demo run at scale {demo['scale']}, not the full month")
@@ -289,6 +294,30 @@ def table(baselines: dict, measured: dict, options: dict) -> tuple[list[dict], l
     else:
         error("peak RSS of each service process", "demo_month")
     return rows, notes
+
+
+def _http_rows(found, row, error, notes):
+    if not found:
+        error("HTTP ranking read / activity write at 50 connections", "http")
+        return
+    rpc, read, write = found["rpc_read"], found["http_read"], found["http_write"]
+    row("baseline: nameko RPC stars.top, 50 concurrent callers",
+        f"{_n(rpc['requests_per_s'])}/s, p99 {_n(rpc['p99_ms'])} ms", value=rpc["requests_per_s"])
+    row("HTTP ranking read (GET /api/v1/boards/member), 50 connections",
+        f"{_n(read['requests_per_s'])}/s, p99 {_n(read['p99_ms'])} ms",
+        f"{read['requests_per_s'] / rpc['requests_per_s']:.2f}x RPC",
+        ">= 500/s and p99 <= 100 ms",
+        _verdict(read["requests_per_s"] >= 500 and read["p99_ms"] <= 100), read["requests_per_s"])
+    row("HTTP activity write (POST /api/v1/activities), 50 connections",
+        f"{_n(write['requests_per_s'])}/s, p99 {_n(write['p99_ms'])} ms",
+        f"{write['requests_per_s'] / rpc['requests_per_s']:.2f}x RPC read", "", "",
+        write["requests_per_s"])
+    for name, figures in (("read", read), ("write", write)):
+        if figures["non_2xx"] or figures["socket_errors"]:
+            notes.append(f"http {name}: {figures['non_2xx']} non-2xx answers, socket errors "
+                         f"{figures['socket_errors'] or 'none'}")
+    notes.append("http: members, stars and the gateway as processes of their own on "
+                 "PostgreSQL; wrk (2 threads) and the RPC callers on the same 2 cores")
 
 
 def show(rows, notes):

@@ -26,6 +26,7 @@ command -v rabbitmq-server >/dev/null || need_apt rabbitmq-server
 command -v pg_ctlcluster >/dev/null || need_apt postgresql
 command -v redis-server >/dev/null || need_apt redis-server
 command -v docker-compose >/dev/null || need_apt docker-compose
+command -v wrk >/dev/null || need_apt wrk   # make bench: HTTP load
 
 if ! port_open 5672; then
   say "starting RabbitMQ"

@@ -104,6 +104,7 @@ def cmd_serve(args, config):
     from nameko.runners import ServiceRunner
     db_module.green_postgres()
     classes = selected(args.services)
+    config = process_config(config, list(classes))
     runner = ServiceRunner(config)
     for cls in classes.values():
         runner.add_service(cls)
@@ -121,6 +122,20 @@ def cmd_serve(args, config):
             return 0
         except KeyboardInterrupt:
             eventlet.spawn_n(runner.stop)
+
+
+def process_config(config, names):
+    """The config of a process serving ``names``: a single service's ``web_address`` (where
+    its HTTP entrypoints listen) and ``max_workers`` override the shared values."""
+    if len(names) != 1:
+        return config
+    section = config_module.service_section(config, names[0])
+    overrides = {}
+    if section.get("web_address"):
+        overrides["WEB_SERVER_ADDRESS"] = section["web_address"]
+    if section.get("max_workers"):
+        overrides["max_workers"] = int(section["max_workers"])
+    return {**config, **overrides}
 
 
 def cmd_run(args, config):
@@ -372,9 +387,9 @@ def service_class(name):
     """An installed service's class, or the one in ``services/NAME/service.py`` of this checkout
     (a service scaffolded a moment ago and not installed yet)."""
     from shared import plugins
-    installed = plugins.services()
-    if name in installed:
-        return installed[name]
+    installed = plugins.service(name)
+    if installed is not None:
+        return installed
     try:
         return plugins.from_folder(name, config_module.ROOT)
     except plugins.PluginError as exc:
@@ -454,11 +469,9 @@ COMMANDS = {"run": cmd_run, "serve": cmd_serve, "migrate": cmd_migrate, "topolog
 def main(argv=None):
     args = parser().parse_args(argv)
     args.config = getattr(args, "sub_config", None) or args.config
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("alembic", "amqp"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
     config = config_module.load(args.config)
+    from shared import logs
+    logs.configure(config)    # config `logging: {format, level}`; LOG_FORMAT / LOG_LEVEL win
     return COMMANDS[args.command](args, config) or 0
 
 

@@ -43,6 +43,15 @@ def services() -> dict[str, type]:
     return dict(sorted(found.items()))
 
 
+def service(name: str) -> type | None:
+    """One installed service class, loading only its own entry point (None if not installed)."""
+    if name in _EXTRA:
+        return _EXTRA[name]
+    for entry in entry_points(group=GROUP, name=name):
+        return entry.load()
+    return None
+
+
 def from_folder(name: str, root) -> type:
     """The service class defined in ``services/<name>/service.py`` under ``root``, not installed
     yet (``jiceng revision`` right after ``jiceng new-service``)."""

@@ -13,7 +13,7 @@ from shared.scaffold import wiring
 
 TEMPLATE = Path(__file__).parent / "template"
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,30}$")
-RESERVED = {"shared", "tests", "bench", "chaos", "services", "gateway", "config", "jiceng"}
+RESERVED = {"shared", "tests", "bench", "chaos", "services", "config", "jiceng"}
 
 
 class ScaffoldError(Exception):
@@ -72,8 +72,18 @@ def create(root: Path, name: str) -> list[str]:
 def next_steps(name: str) -> str:
     return f"""Service {name} created, with its first migration. Next:
   make test      installs it, then runs its own tests (services/{name}/tests), the contract
-                 suite and the input fuzzing against it
-  make run       starts it with the others (`.venv/bin/jiceng health {name}`)
-Then grow it: rules.py (pure rules), models.py (then `.venv/bin/jiceng revision {name} -m
-"what changed"`), schemas.py, entries.py, service.py; its events in shared/contracts/{name}.py.
+                 suite, the HTTP route checks and the input fuzzing against it
+  make run       starts it with the others (`.venv/bin/jiceng health {name}`); the gateway
+                 publishes its routes (services/{name}/api.py) under /api/v1/{name}/...
+Then grow it:
+  rules.py       pure rules, unit-tested without a database
+  models.py      then `.venv/bin/jiceng revision {name} -m "what changed"` (until the service is
+                 first released you may delete the initial revision and make it again)
+  schemas.py     inputs from shared.inputs fields (the fuzz suite expects them)
+  entries.py     functions of a session; service.py stays a line per method
+  api.py         HTTP routes; permissions {name}.read (every role) and {name}.write (grant it
+                 to roles in services/gateway/roles.py)
+  shared/contracts/{name}.py   the events it publishes
+Optional hooks on the class (see shared/service.py): rpc_examples (valid calls the fuzz suite
+mutates), load_demo_live (demo data for `make run`).
 """

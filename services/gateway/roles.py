@@ -1,0 +1,70 @@
+"""Who may do what: roles, the permissions each grants, and organisation-unit scopes (pure).
+
+Permissions are ``service.action`` names (``members.write``); a role grants names or patterns
+(``*.read``: the reads of every service, a new one included; ``*``: everything), so a new
+service's routes need no change here unless a role must get its writes.
+
+A user holds one role within one organisation unit (their scope); ``county_admin`` and
+``auditor`` are county-wide. A route names the permission it needs (``shared.api.Route``) and
+where its unit is; ``allowed`` decides, ``covers`` answers "is this unit inside that scope".
+Services receive the role, scope and permissions in the RPC context and repeat the checks only
+they can make (a member's branch, a matter's village).
+"""
+from shared.api import Permissions, granted
+
+ROLES: dict[str, frozenset] = {
+    "county_admin": frozenset({"*"}),
+    "township_staff": frozenset({"*.read", "members.write", "activities.write",
+                                 "affairs.write", "tickets.write", "talent.write"}),
+    "village_cadre": frozenset({"*.read", "members.write", "activities.write", "affairs.write",
+                                "tickets.write"}),
+    "supervisor": frozenset({"*.read", "affairs.supervise"}),
+    "proxy_agent": frozenset({"org.read", "tickets.read", "tickets.write"}),
+    "auditor": frozenset({"*.read", "audit.view", "members.view_resident_id"}),
+}
+COUNTY_WIDE = frozenset({"county_admin", "auditor"})
+
+
+class Denied(Exception):
+    """The caller may not do this; ``reason`` says why (shown to the caller)."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def permissions_of(role: str, scopes=None) -> Permissions:
+    """A role's permissions (names and patterns: ``*``, ``*.read``); an API client's
+    ``scopes`` (permission names) narrow them to the scopes the role grants."""
+    held = ROLES.get(role, frozenset())
+    if scopes is None:
+        return Permissions(held)
+    return Permissions(scope for scope in scopes if granted(held, scope))
+
+
+def covers(scope_unit_id, unit_id, parent_of) -> bool:
+    """Whether ``unit_id`` is ``scope_unit_id`` or lies under it; ``parent_of(id)`` gives a
+    unit's parent id (None at the root, or for a unit not known yet). A scope of None is the
+    whole county."""
+    if scope_unit_id is None:
+        return True
+    seen = set()
+    current = unit_id
+    while current is not None and current not in seen:
+        if current == scope_unit_id:
+            return True
+        seen.add(current)
+        current = parent_of(current)
+    return False
+
+
+def check(caller, permission, unit_id, parent_of):
+    """Raise ``Denied`` unless ``caller`` (dict: role, permissions, scope_unit_id) holds
+    ``permission`` and its scope covers ``unit_id`` (when the route names a unit)."""
+    if permission is None:
+        return
+    if not granted(caller["permissions"], permission):
+        raise Denied(f"role {caller['role']} does not grant {permission}")
+    if unit_id is not None and not covers(caller.get("scope_unit_id"), unit_id, parent_of):
+        raise Denied(f"organisation unit {unit_id} is outside your scope "
+                     f"(unit {caller.get('scope_unit_id')})")

@@ -1,0 +1,109 @@
+"""A running members + stars + gateway on the real RabbitMQ, and an HTTP client for it
+(imported by the gateway's HTTP tests)."""
+import socket
+
+import pytest
+import requests
+
+from services.gateway import accounts
+from services.gateway.service import GatewayService
+from services.members.service import MembersService
+from services.stars.service import StarsService
+from shared import migrate
+from shared.bus import declare_all
+from tests.support.fixtures import make_config
+from tests.support.running import services_running, wait_for
+
+PASSWORD = "correct horse battery"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def api(amqp_uri, db_url_factory):
+    urls = {name: db_url_factory() for name in ("members", "stars", "gateway")}
+    for cls in (MembersService, StarsService, GatewayService):
+        migrate.upgrade(cls, urls[cls.name])
+    port = free_port()
+    config = make_config(amqp_uri, urls)
+    config["bus"]["declare_topology"] = False
+    declare_all(config, {cls.name: cls for cls in (MembersService, StarsService, GatewayService)})
+    config.update(WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", max_workers=20,
+                  gateway={"services": ["members", "stars", "gateway"],
+                           "token_secret": "s" * 40, "login": {"max_failures": 3}})
+    with services_running(config, MembersService, StarsService, GatewayService):
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _up(base), message="the gateway listening")
+        client = Client(base, urls["gateway"])
+        client.config = config
+        yield client
+
+
+def _up(base):
+    try:
+        return requests.get(base + "/health", timeout=1).ok
+    except requests.ConnectionError:
+        return False
+
+
+class Client:
+    def __init__(self, base, gateway_url):
+        self.base = base
+        self.store = GatewayService.store.handle(gateway_url, source="gateway")
+        self.token = None
+
+    def user(self, username, role, unit_id=None):
+        from services.gateway.tokens import utcnow
+        with self.store.transaction() as session:
+            accounts.create_user(session, {"username": username, "display_name": username,
+                                           "password": PASSWORD, "role": role,
+                                           "unit_id": unit_id}, utcnow())
+
+    def login(self, username, password=PASSWORD):
+        answer = self.post("/api/v1/auth/login", {"username": username, "password": password})
+        if answer.status_code == 200:
+            self.token = answer.json()["access_token"]
+        return answer
+
+    def headers(self, extra=None):
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return {**headers, **(extra or {})}
+
+    def get(self, path, **params):
+        return requests.get(self.base + path, params=params, headers=self.headers(), timeout=15)
+
+    def post(self, path, body, headers=None):
+        return requests.post(self.base + path, json=body, headers=self.headers(headers),
+                             timeout=15)
+
+    def patch(self, path, body):
+        return requests.patch(self.base + path, json=body, headers=self.headers(), timeout=15)
+
+
+
+
+def known_units(api, count):
+    from sqlalchemy import func, select
+
+    from services.gateway.models import Unit
+    with api.store.reading() as session:
+        return session.scalar(select(func.count()).select_from(Unit)) >= count
+
+
+def county(api):
+    """A city, two townships and a village, created through the API by the logged-in user."""
+    city = api.post("/api/v1/org-units", {"name": "黄骅市委", "kind": "city_committee",
+                                          "parent_id": None})
+    assert city.status_code == 201, city.text
+    town = api.post("/api/v1/org-units", {"name": "旧城镇党委", "kind": "township_committee",
+                                          "parent_id": city.json()["id"]}).json()
+    village = api.post("/api/v1/org-units", {"name": "前辛庄村党支部", "kind": "village_branch",
+                                             "parent_id": town["id"]}).json()
+    other = api.post("/api/v1/org-units", {"name": "南排河镇党委", "kind": "township_committee",
+                                           "parent_id": city.json()["id"]}).json()
+    wait_for(lambda: known_units(api, 4), message="the gateway learning the org tree")
+    return city.json(), town, village, other
