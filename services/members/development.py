@@ -283,6 +283,7 @@ def apply(history: list[dict], step: str, on: date, by: str, data: dict, config:
         on = on.date()
     if not isinstance(on, date):
         raise InvalidInput({"on": ["must be a date"]})
+    loaded = _load_data(step, data)          # the input is checked before the order of steps
     stage = stage_of(history)
     allowed = next_steps(history)
     if step not in allowed:
@@ -290,7 +291,6 @@ def apply(history: list[dict], step: str, on: date, by: str, data: dict, config:
             raise Conflict(f"development is complete (stage {stage}); no further step can be recorded")
         raise Conflict(f"step {step} is out of order: the candidate is at stage {stage or 'none'}; "
                        f"expected next: {' or '.join(allowed)}")
-    loaded = _load_data(step, data)
     _check_data(step, loaded, on, history, cfg)
     if history and on < _date(history[-1]["on"]):
         last = history[-1]

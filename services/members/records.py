@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from services.members import development, orgtree, resident_id
 from services.members.models import (Activity, Candidate, DevelopmentStep, Member, Movement,
                                      OrgUnit, Project, Team)
+from shared import inputs
 from shared.errors import Conflict, InvalidInput, NotFound
 
 TOWNSHIP_KINDS = ("township_committee", "street_committee")
@@ -267,12 +268,13 @@ def record_activity(session, data: dict, batch: str | None = None) -> Activity:
 
 
 def revoke_activity(session, activity_id, reason: str) -> Activity:
-    if not reason or not str(reason).strip():
+    if not isinstance(reason, str) or not reason.strip():
         raise InvalidInput({"reason": ["say why the activity is revoked"]})
+    reason = inputs.text(reason, "reason", 500)
     activity = _get(session, Activity, activity_id, "activity_id")
     if activity.revoked_at is not None:
         raise Conflict(f"activity {activity_id} was already revoked ({activity.revoke_reason})")
-    activity.revoked_at, activity.revoke_reason = now(), str(reason).strip()
+    activity.revoked_at, activity.revoke_reason = now(), reason
     session.publish("activity_revoked", {
         "member_id": activity.member_id, "branch_id": activity.branch_id,
         "township_id": activity.township_id, "category": activity.category,

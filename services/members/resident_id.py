@@ -23,7 +23,8 @@ def problems(resident_id: str, birth_date: date | None = None, gender: str | Non
     """Every reason ``resident_id`` is not acceptable (empty list when it is)."""
     if not isinstance(resident_id, str) or len(resident_id) != 18:
         return ["must be 18 characters"]
-    if not resident_id[:17].isdigit() or not (resident_id[17].isdigit() or resident_id[17] in "Xx"):
+    if not resident_id.isascii() or not resident_id[:17].isdigit() \
+            or not (resident_id[17].isdigit() or resident_id[17] in "Xx"):
         return ["must be 17 digits followed by a digit or X"]
     try:
         born = birth_date_of(resident_id)

@@ -3,15 +3,18 @@
 Call them through :func:`load`, which turns marshmallow's errors into ``InvalidInput`` with flat
 field names. "Today" comes from the module-level ``today`` so tests (and the service, for a fixed
 business date) can replace it; ``ACTIVITY_MAX_AGE_DAYS`` likewise (config ``activities.max_age_days``).
+
+Fields come from ``shared.inputs``: text refuses control characters, resident IDs and phone numbers
+are NFKC-normalised (full-width digits typed by a Chinese input method become ASCII, so one person
+is one resident ID), ids fit a BIGINT and decimals their ``Numeric`` column.
 """
-import math
 import re
 from datetime import date
-from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.members import resident_id as rid
+from shared import inputs
 from shared.contracts.members import ACTIVITY_KINDS, LEAVE_REASONS, MEMBER_STATUSES, ORG_KINDS
 from shared.errors import InvalidInput, flatten_messages
 
@@ -25,8 +28,8 @@ EDUCATION_LEVELS = ("primary", "junior_secondary", "senior_secondary", "vocation
                     "bachelor", "master", "doctorate")
 TRANSFER_KINDS = ("transfer", "flow_out", "flow_in")
 MEETING_KINDS = ("branch_committee", "member_assembly", "group_meeting", "party_lesson")
-MOBILE = re.compile(r"1[3-9]\d{9}")
-LANDLINE = re.compile(r"0\d{2,3}-\d{7,8}")
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
+LANDLINE = re.compile(r"0[0-9]{2,3}-[0-9]{7,8}")
 
 # Which kind-specific fields each activity kind takes: field -> required. Any other kind-specific
 # field must be absent or null.
@@ -43,8 +46,11 @@ KIND_FIELDS = {
 KIND_SPECIFIC = tuple(dict.fromkeys(f for spec in KIND_FIELDS.values() for f in spec))
 
 
-def load(schema_cls, data, partial=False) -> dict:
-    """Validate ``data`` with ``schema_cls``; raise ``InvalidInput`` with flattened field names."""
+def load(schema_cls, data, partial=False, field="payload") -> dict:
+    """Validate ``data`` (the RPC argument ``field``) with ``schema_cls``; raise ``InvalidInput``
+    with flattened field names (``field`` itself when ``data`` is not a dict)."""
+    if not isinstance(data, dict):
+        raise InvalidInput({field: ["must be an object (a JSON dictionary)"]})
     try:
         return schema_cls().load(data, partial=partial)
     except ValidationError as error:
@@ -58,20 +64,8 @@ def adult_from(born: date) -> date:
         return date(born.year + ADULT_AGE, 3, 1)
 
 
-class Text(fields.String):
-    """A string with surrounding whitespace removed."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
-
-
-class Int(fields.Integer):
-    """An integer that refuses 2.5 instead of truncating it."""
-
-    def _validated(self, value):
-        if isinstance(value, (float, Decimal)) and not (math.isfinite(value) and value == int(value)):
-            raise self.make_error("invalid", input=value)
-        return super()._validated(value)
+Text = inputs.Text        # stripped, control characters refused
+Int = inputs.Integer      # 2.5 refused instead of truncated; fits a BIGINT
 
 
 def _text(min_len, max_len, **kwargs):
@@ -86,7 +80,7 @@ def _optional_text(max_len):
 
 
 def _id(**kwargs):
-    return Int(validate=validate.Range(min=1, error="must be a positive id"), **kwargs)
+    return inputs.Id(**kwargs)
 
 
 def _optional_id():
@@ -96,11 +90,6 @@ def _optional_id():
 def _one_of(choices, **kwargs):
     return fields.String(validate=validate.OneOf(choices, error=f"must be one of {', '.join(choices)}"),
                          **kwargs)
-
-
-def _two_places(value):
-    if value != value.quantize(Decimal("0.01")):
-        raise ValidationError("at most 2 decimal places")
 
 
 def _phone(value):
@@ -115,9 +104,9 @@ def _resident_id(value):
         raise ValidationError(found)
 
 
-class ResidentId(Text):
-    def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).upper()
+def ResidentId(**kwargs):  # noqa: N802 - a field factory
+    """A resident ID as typed: full-width digits and X normalised (NFKC), upper-cased."""
+    return inputs.Code(upper=True, max_length=40, **kwargs)
 
 
 def _not_future(errors, data, field):
@@ -141,11 +130,11 @@ class MemberInput(Schema):
     name = _text(2, 30, required=True)
     gender = _one_of(GENDERS, required=True)
     ethnicity = _text(1, 20, required=True)
-    birth_date = fields.Date(required=True)
+    birth_date = inputs.Date(required=True)
     resident_id = ResidentId(required=True, validate=_resident_id)
-    phone = Text(allow_none=True, load_default=None, validate=_phone)
+    phone = inputs.Code(allow_none=True, load_default=None, max_length=40, validate=_phone)
     education = _one_of(EDUCATION_LEVELS, allow_none=True, load_default=None)
-    join_date = fields.Date(required=True)
+    join_date = inputs.Date(required=True)
     status = _one_of(MEMBER_STATUSES, required=True)
     household_plaque = fields.Boolean(load_default=False)
     branch_id = _id(required=True)
@@ -172,19 +161,16 @@ class ActivityInput(Schema):
     """One credit-earning activity; kind-specific fields follow ``KIND_FIELDS``."""
     member_id = _id(required=True)
     kind = _one_of(ACTIVITY_KINDS, required=True)
-    occurred_on = fields.Date(required=True)
-    hours = fields.Decimal(allow_none=True, load_default=None, validate=[
-        validate.Range(min=0, min_inclusive=False, max=24, error="must be more than 0 and at most 24"),
-        _two_places])
+    occurred_on = inputs.Date(required=True)
+    hours = inputs.Decimal(6, 2, allow_none=True, load_default=None, validate=validate.Range(
+        min=0, min_inclusive=False, max=24, error="must be more than 0 and at most 24"))
     team_id = _optional_id()
     project = _text(1, 100, allow_none=True, load_default=None)
     meeting_kind = _one_of(MEETING_KINDS, allow_none=True, load_default=None)
     attended = fields.Boolean(allow_none=True, load_default=None,
                               truthy=fields.Boolean.truthy | {"是"}, falsy=fields.Boolean.falsy | {"否"})
-    amount = fields.Decimal(allow_none=True, load_default=None, validate=[
-        validate.Range(min=0, min_inclusive=False, max=1_000_000,
-                       error="must be more than 0 and at most 1000000"),
-        _two_places])
+    amount = inputs.Decimal(12, 2, allow_none=True, load_default=None, validate=validate.Range(
+        min=0, min_inclusive=False, max=1_000_000, error="must be more than 0 and at most 1000000"))
     households = Int(allow_none=True, load_default=None,
                      validate=validate.Range(min=1, max=50, error="must be 1 to 50"))
 
@@ -213,14 +199,14 @@ class TransferInput(Schema):
     member_id = _id(required=True)
     to_branch_id = _id(required=True)
     kind = _one_of(TRANSFER_KINDS, required=True)
-    on = fields.Date(required=True)
+    on = inputs.Date(required=True)
     note = _optional_text(500)
 
 
 class LeaveInput(Schema):
     member_id = _id(required=True)
     reason = _one_of(LEAVE_REASONS, required=True)
-    on = fields.Date(required=True)
+    on = inputs.Date(required=True)
     note = _optional_text(500)
 
 
@@ -238,8 +224,8 @@ class ProjectInput(Schema):
 
 class StepInput(Schema):
     """One development step as received by RPC; ``development.apply`` checks ``data``."""
-    step = fields.String(required=True)
-    on = fields.Date(required=True)
+    step = _text(1, 32, required=True)
+    on = inputs.Date(required=True)
     by = _text(1, 50, required=True)
     data = fields.Dict(keys=fields.String(), load_default=dict)
 

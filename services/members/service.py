@@ -4,15 +4,17 @@ import binascii
 from datetime import date
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 from sqlalchemy import select
 
+from services.members import api as http_api
 from services.members import development, records, schemas, sheets
 from services.members.models import Base, Candidate, Member, OrgUnit, Team
 from shared import config as config_module
+from shared import inputs
 from shared.bus.store import Store
 from shared.bus.requests import rpc_write
 from shared.errors import InvalidInput, NotFound
+from shared.bus.refusals import rpc
 from shared.service import ServiceBase
 
 REVEAL_PERMISSION = "members.view_resident_id"
@@ -39,28 +41,29 @@ class Rules(DependencyProvider):
         return self.rules
 
 
-def _require_text(value, field):
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput({field: ["is required"]})
-    return value.strip()
+MEMBER_STATES = ("active", "flowed_out", "left")
+
+
+def _require_text(value, field, max_length=500):
+    return inputs.text(value, field, max_length)
 
 
 def _require_id(value, field):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidInput({field: ["must be a positive whole number"]})
-    return value
+    return inputs.positive_id(value, field)
 
 
 def _date_or_today(value, field):
-    if value is None:
-        return date.today()
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else value
-    except ValueError:
-        raise InvalidInput({field: ["must be a date like 2026-11-26"]}) from None
+    return date.today() if value is None else inputs.a_date(value, field)
+
+
+def _sheet_errors(refused: InvalidInput, argument: str) -> InvalidInput:
+    """A sheet's ``file`` problems named after the RPC argument at fault."""
+    return InvalidInput({argument if field == "file" else field: reasons
+                         for field, reasons in refused.errors.items()})
 
 
 class MembersService(ServiceBase):
+    api = http_api.ROUTES
     name = "members"
     publishes = ("org_unit_created", "org_unit_changed", "member_registered", "member_transferred",
                  "member_left", "member_status_changed", "development_step_recorded",
@@ -68,6 +71,12 @@ class MembersService(ServiceBase):
     store = Store(Base.metadata)
     caller = Caller()
     rules = Rules()
+
+    @classmethod
+    def rpc_examples(cls, cluster):
+        """Valid calls for the shared input fuzz suite (``ServiceBase.rpc_examples``)."""
+        from services.members.examples import rpc_examples
+        return rpc_examples(cluster)
 
     # -- organisation tree ---------------------------------------------------------------------
     @rpc_write
@@ -106,8 +115,10 @@ class MembersService(ServiceBase):
 
     @rpc
     def list_subtree(self, root_id, include_dissolved=False):
+        root_id = _require_id(root_id, "root_id")
+        include_dissolved = inputs.flag(include_dissolved, "include_dissolved")
         with self.store.reading() as session:
-            return records.subtree(session, _require_id(root_id, "root_id"), include_dissolved)
+            return records.subtree(session, root_id, include_dissolved)
 
     @rpc
     def list_townships(self):
@@ -134,12 +145,13 @@ class MembersService(ServiceBase):
 
     @rpc
     def list_members(self, branch_id, state="active", offset=0, limit=100):
-        if not isinstance(limit, int) or not 1 <= limit <= 1000:
-            raise InvalidInput({"limit": ["must be 1 to 1000"]})
-        if not isinstance(offset, int) or offset < 0:
-            raise InvalidInput({"offset": ["must be 0 or more"]})
+        branch_id = _require_id(branch_id, "branch_id")
+        limit = inputs.whole_number(limit, "limit", 1, 1000)
+        offset = inputs.whole_number(offset, "offset", 0)
+        if state is not None:
+            state = inputs.choice(state, "state", MEMBER_STATES)
         with self.store.reading() as session:
-            query = select(Member).where(Member.branch_id == _require_id(branch_id, "branch_id"))
+            query = select(Member).where(Member.branch_id == branch_id)
             if state is not None:
                 query = query.where(Member.state == state)
             rows = session.scalars(query.order_by(Member.id).offset(offset).limit(limit)).all()
@@ -176,11 +188,21 @@ class MembersService(ServiceBase):
     def import_activities(self, branch_id, filename, content_base64):
         """A branch's sheet (CSV or XLSX, base64): all rows are stored, or none with a report."""
         branch_id = _require_id(branch_id, "branch_id")
+        filename = _require_text(filename, "filename", 255)
+        try:
+            sheets.format_of(filename)
+        except InvalidInput as refused:
+            raise _sheet_errors(refused, "filename") from None
+        if not isinstance(content_base64, str):
+            raise InvalidInput({"content_base64": ["must be the file as base64 text"]})
         try:
             content = base64.b64decode(content_base64, validate=True)
         except (binascii.Error, TypeError, ValueError):
             raise InvalidInput({"content_base64": ["is not valid base64"]}) from None
-        rows = sheets.parse(content, _require_text(filename, "filename"))
+        try:
+            rows = sheets.parse(content, filename)
+        except InvalidInput as refused:
+            raise _sheet_errors(refused, "content_base64") from None
         with self.store.transaction() as session:
             activities = sheets.validate_rows(
                 rows, records.branch_member_by_resident_id(session, branch_id))
@@ -192,7 +214,7 @@ class MembersService(ServiceBase):
                         f"member {activity['member_id']} is not in branch {branch_id}"]
             if errors:
                 raise InvalidInput(errors)
-            batch = f"sheet:{filename}"
+            batch = f"sheet:{filename}"[:64]
             stored, errors = [], {}
             for raw, activity in zip(rows, activities):
                 try:
@@ -241,6 +263,8 @@ class MembersService(ServiceBase):
 
     @rpc
     def list_teams(self, township_id=None):
+        if township_id is not None:
+            township_id = _require_id(township_id, "township_id")
         with self.store.reading() as session:
             query = select(Team).order_by(Team.id)
             if township_id is not None:
@@ -253,12 +277,17 @@ class MembersService(ServiceBase):
     def apply_for_membership(self, payload):
         """Open a development record: ``payload`` is the person (MemberInput fields without
         join_date/status) plus ``application_date``, ``on`` and ``by``."""
-        payload = dict(payload or {})
+        if not isinstance(payload, dict):
+            raise InvalidInput({"payload": ["must be an object (a JSON dictionary)"]})
+        payload = dict(payload)
         step = schemas.load(schemas.StepInput, {"step": "application", "on": payload.pop("on", None),
                                                 "by": payload.pop("by", None),
                                                 "data": {"application_date":
                                                          payload.pop("application_date", None)}})
         profile = self._profile(payload, step["on"])
+        # the step checked before the candidate row is inserted: a refusal leaves no gap in the ids
+        development.apply([], "application", step["on"], step["by"], step["data"],
+                          self.rules["development"])
         with self.store.transaction() as session:
             branch = records._branch(session, profile["branch_id"])
             if session.scalar(select(Candidate.id).where(
@@ -267,7 +296,7 @@ class MembersService(ServiceBase):
             candidate = Candidate(branch_id=branch.id, name=profile["name"],
                                   resident_id=profile["resident_id"],
                                   profile={k: (v.isoformat() if isinstance(v, date) else v)
-                                           for k, v in payload.items()},
+                                           for k, v in profile.items() if k in payload},
                                   stage="applicant", created_at=records.now())
             session.add(candidate)
             session.flush()

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from services.members import resident_id as rid
 from services.members.schemas import KIND_SPECIFIC, ActivityInput
 from shared.errors import InvalidInput, flatten_messages
+from shared.inputs import normalise_digits
 
 MAX_ROWS = 5000
 MEMBER_COLUMNS = ("resident_id", "member_id")
@@ -75,21 +76,25 @@ def _xlsx_rows(content):
         raise _file_error(f"unreadable XLSX file ({type(error).__name__})") from None
 
 
+def format_of(filename: str) -> str:
+    """"csv" or "xlsx" from the file name; ``InvalidInput({"file": [...]})`` for anything else."""
+    name = (filename or "").lower()
+    if name.endswith(".csv"):
+        return "csv"
+    if name.endswith(".xlsx"):
+        return "xlsx"
+    if name.endswith(".xls"):
+        raise _file_error("old .xls workbooks are not supported; save the sheet as .xlsx or CSV UTF-8")
+    raise _file_error("unknown format: upload a .csv or .xlsx file")
+
+
 def parse(content: bytes, filename: str) -> list[dict]:
     """Raw rows of the sheet as dicts (empty cells left out, ``"_row"``: the sheet row number,
     ``"_extra"``: values right of the last header column, refused by ``validate_rows``).
 
     Raises ``InvalidInput({"file": [...]})`` for an unknown format, an unreadable file, a missing
     header, unknown or missing columns, no data rows or more than ``MAX_ROWS`` data rows."""
-    name = (filename or "").lower()
-    if name.endswith(".csv"):
-        rows = _csv_rows(content)
-    elif name.endswith(".xlsx"):
-        rows = _xlsx_rows(content)
-    elif name.endswith(".xls"):
-        raise _file_error("old .xls workbooks are not supported; save the sheet as .xlsx or CSV UTF-8")
-    else:
-        raise _file_error("unknown format: upload a .csv or .xlsx file")
+    rows = _csv_rows(content) if format_of(filename) == "csv" else _xlsx_rows(content)
     if not rows:
         raise _file_error("the sheet is empty")
     header_row, header = rows[0]
@@ -126,7 +131,9 @@ def parse(content: bytes, filename: str) -> list[dict]:
 
 
 def _resident_id_text(value):
-    return str(value).strip().upper()
+    """A resident ID cell as text, NFKC-normalised (full-width digits as typed by a Chinese
+    input method become ASCII) and upper-cased."""
+    return normalise_digits(str(value)).strip().upper()
 
 
 def _same_id(given, member_id):

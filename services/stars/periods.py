@@ -21,7 +21,7 @@ PERIOD_KINDS = ("month", "quarter", "year")
 MONTHS_IN = {"month": 1, "quarter": 3, "year": 12}
 CHINA_TZ = timezone(timedelta(hours=8), "CST")
 
-_KEY = re.compile(r"^(?P<year>\d{4})(?:-(?:(?P<month>\d{2})|Q(?P<quarter>[1-4])))?$")
+_KEY = re.compile(r"(?P<year>[0-9]{4})(?:-(?:(?P<month>[0-9]{2})|Q(?P<quarter>[1-4])))?")
 
 
 def as_date(value) -> date:
@@ -127,7 +127,7 @@ class Period:
 
 def parse_period(key: str) -> Period:
     """Parse ``"2026-11"``, ``"2026-Q4"`` or ``"2026"``; ValueError for anything else."""
-    match = _KEY.match(key) if isinstance(key, str) else None
+    match = _KEY.fullmatch(key) if isinstance(key, str) else None
     if not match:
         raise ValueError(f"not a period key: {key!r} (expected 2026-11, 2026-Q4 or 2026)")
     year = int(match["year"])

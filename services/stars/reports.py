@@ -17,31 +17,33 @@ from services.stars import (boards, closings, consequences, directory, figures, 
                             ranks, recompute, scoring)
 from services.stars.models import RulebookRun
 from services.stars.rulebook import SUBJECT_KINDS
+from shared import inputs
 from shared.errors import Conflict, InvalidInput, NotFound
 
 runs = RulebookRun.__table__
 SCOPE_KINDS = ("county", "township", "branch")
 
 
-# -- inputs --------------------------------------------------------------------------------------
+# -- inputs (``shared.inputs``: ids fit a BIGINT, text has no control characters, digits typed
+# full-width are read as ASCII) --------------------------------------------------------------------
 
 def subject_kind(value, field="subject_kind"):
-    if value not in SUBJECT_KINDS:
-        raise InvalidInput({field: [f"must be one of {', '.join(SUBJECT_KINDS)}"]})
-    return value
+    return inputs.choice(value, field, SUBJECT_KINDS)
 
 
 def positive_id(value, field):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidInput({field: ["must be a positive whole number"]})
-    return value
+    return inputs.positive_id(value, field)
 
 
 def period(value, field="period", kinds=("month", "quarter", "year")):
+    if isinstance(value, str) and len(value) <= 20 and not inputs.control_characters(value):
+        value = inputs.normalise_digits(value).strip()
     try:
         parsed = periods.parse_period(value)
     except ValueError:
         raise InvalidInput({field: ["must be a period key like 2026-11, 2026-Q4 or 2026"]}) from None
+    if not 1900 <= parsed.year <= 2999:
+        raise InvalidInput({field: ["must be a period of the years 1900 to 2999"]})
     if parsed.kind not in kinds:
         raise InvalidInput({field: [f"must be a {' or '.join(kinds)} key, not a {parsed.kind}"]})
     return parsed.key
@@ -49,13 +51,13 @@ def period(value, field="period", kinds=("month", "quarter", "year")):
 
 def year(value, field="year"):
     if isinstance(value, int) and not isinstance(value, bool):
-        value = f"{value:04d}" if 1000 <= value <= 9999 else str(value)
+        value = f"{value:04d}" if 1000 <= value <= 9999 else "not a year"
     return period(value, field, ("year",))
 
 
 def scope(kind, scope_kind, scope_id):
     allowed = figures.SCOPES_OF[kind]
-    if scope_kind not in allowed:
+    if not isinstance(scope_kind, str) or scope_kind not in allowed:
         raise InvalidInput({"scope_kind": [f"a {kind} ranking is by {', '.join(allowed)}"]})
     if scope_kind == "county":
         if scope_id is not None:
@@ -70,16 +72,14 @@ def count(value, field="n", most=1000):
     return value
 
 
-def words(value, field):
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput({field: ["is required"]})
-    return value.strip()
+def words(value, field, max_length=100):
+    """Required text of at most ``max_length`` characters (the columns that keep who closed,
+    re-scored or recorded something hold 100), without control characters."""
+    return inputs.text(value, field, max_length)
 
 
 def flag(value, field):
-    if not isinstance(value, bool):
-        raise InvalidInput({field: ["must be true or false"]})
-    return value
+    return inputs.flag(value, field)
 
 
 def plain(value):
@@ -249,7 +249,8 @@ def late_note(key, closed_on, late) -> str:
 
 
 def rank_of(session, kind, subject_id, key, scope_kind=None):
-    if scope_kind is not None and scope_kind not in figures.SCOPES_OF[kind]:
+    if scope_kind is not None and (not isinstance(scope_kind, str)
+                                   or scope_kind not in figures.SCOPES_OF[kind]):
         raise InvalidInput({"scope_kind": [f"a {kind} is ranked by {', '.join(figures.SCOPES_OF[kind])}"]})
     row = known(session, kind, subject_id)
     wanted = figures.SCOPES_OF[kind] if scope_kind is None else (scope_kind,)
@@ -346,28 +347,65 @@ def subsidy_report(session, books, key, cadres=None):
             directory.subjects.c.unit_kind == "village").order_by(directory.subjects.c.id))
         cadres = [{"cadre_id": None, "branch_id": row.id} for row in rows]
     else:
-        if not isinstance(cadres, list):
-            raise InvalidInput({"cadres": ["must be a list of {cadre_id, branch_id, base}"]})
-        errors = {}
-        for number, cadre in enumerate(cadres):
-            if not isinstance(cadre, dict) or "cadre_id" not in cadre:
-                errors[f"cadres.{number}.cadre_id"] = ["is required"]
-                continue
-            if isinstance(cadre.get("branch_id"), bool) or not isinstance(cadre.get("branch_id"), int):
-                errors[f"cadres.{number}.branch_id"] = ["must be a branch id"]
-            if cadre.get("base") is not None:
-                try:
-                    if Decimal(str(cadre["base"])) < 0:
-                        raise ValueError
-                except Exception:
-                    errors[f"cadres.{number}.base"] = ["must be an amount of yuan, 0 or more"]
-        if errors:
-            raise InvalidInput(errors)
+        cadres = subsidy_cadres(cadres)
     lines = consequences.subsidy_report(book, cadres, levels, key)
     return plain({"period": key, "official": closed_period, "rulebook_version": book.version,
                   "lines": [{"cadre_id": line.cadre_id, "branch_id": line.branch_id,
                              "level": line.level, "base": line.base, "factor": line.factor,
                              "amount": line.amount, "note": line.note} for line in lines]})
+
+
+CADRE_FIELDS = ("cadre_id", "branch_id", "base")
+MAX_CADRES = 10_000
+
+
+def subsidy_cadres(cadres) -> list[dict]:
+    """The ``cadres`` of ``subsidy_report`` checked: a list (at most 10,000) of ``{cadre_id,
+    branch_id, base}`` where ``cadre_id`` is an id or a short text, ``branch_id`` an id and
+    ``base`` (optional) yuan from 0 to 9,999,999,999.99 with at most 2 decimals."""
+    if not isinstance(cadres, list) or len(cadres) > MAX_CADRES:
+        raise InvalidInput({"cadres": [f"must be a list of at most {MAX_CADRES} "
+                                       "{cadre_id, branch_id, base}"]})
+    errors, checked = {}, []
+    for number, cadre in enumerate(cadres):
+        where = f"cadres.{number}"
+        if not isinstance(cadre, dict):
+            errors[where] = ["must be an object {cadre_id, branch_id, base}"]
+            continue
+        for unknown in sorted(set(cadre) - set(CADRE_FIELDS), key=str):
+            errors[f"{where}.{unknown}"] = ["Unknown field."]
+        cadre_id = cadre.get("cadre_id")
+        if isinstance(cadre_id, str):
+            cadre_id = _checked(errors, inputs.text, cadre_id, f"{where}.cadre_id", 64)
+        elif "cadre_id" not in cadre:
+            errors[f"{where}.cadre_id"] = ["is required"]
+        else:
+            cadre_id = _checked(errors, inputs.positive_id, cadre_id, f"{where}.cadre_id")
+        branch_id = _checked(errors, inputs.positive_id, cadre.get("branch_id"), f"{where}.branch_id")
+        base = cadre.get("base")
+        if base is not None:
+            base = _checked(errors, _yuan, base, f"{where}.base")
+        checked.append({"cadre_id": cadre_id, "branch_id": branch_id, "base": base})
+    if errors:
+        raise InvalidInput(errors)
+    return checked
+
+
+def _yuan(value, field) -> Decimal:
+    """An amount of yuan, 0 or more, that a ``Numeric(12, 2)`` holds."""
+    if isinstance(value, str) and len(value) <= 60:
+        value = inputs.normalise_digits(value).strip()
+    if isinstance(value, float):
+        value = str(value)
+    try:
+        amount = Decimal(value) if isinstance(value, (str, int)) and not isinstance(value, bool) \
+            else value if isinstance(value, Decimal) else None
+    except ArithmeticError:
+        amount = None
+    if amount is None or inputs.decimal_problem(amount, 12, 2) or amount < 0:
+        raise InvalidInput({field: ["must be an amount of yuan from 0 to 9999999999.99, "
+                                    "at most 2 decimal places"]})
+    return amount
 
 
 # -- sanctions -----------------------------------------------------------------------------------
@@ -377,15 +415,12 @@ SANCTION_EVENT = ("stars", "sanction_recorded")
 
 
 def a_date(value, field):
-    """A calendar date from a ``date`` or an ISO ``YYYY-MM-DD`` string."""
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and len(value.strip()) == 10:
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise InvalidInput({field: ["must be a date like 2026-11-20"]})
+    """A calendar date from a ``date`` or an ISO ``YYYY-MM-DD`` string (full-width digits read
+    as ASCII)."""
+    found = inputs.parse_date(value)
+    if found is None:
+        raise InvalidInput({field: ["must be a date like 2026-11-20"]})
+    return found
 
 
 def sanction_items(book) -> list[str]:
@@ -434,7 +469,7 @@ def sanction(session, books, member_id, item, decided_on, reason, recorded_by, s
     errors = {}
     member_id = _checked(errors, positive_id, member_id, "member_id")
     day = _checked(errors, a_date, decided_on, "decided_on")
-    reason = _checked(errors, words, reason, "reason")
+    reason = _checked(errors, words, reason, "reason", 500)
     recorded_by = _checked(errors, words, recorded_by, "recorded_by")
     item = _checked(errors, words, item, "item")
     row = _checked(errors, _sanctioned_member, session, member_id) if member_id else None

@@ -5,13 +5,14 @@ Thin on purpose: rules live in the pure modules (``rulebook``, ``scoring``, ``le
 ``directory``, ``closings``, what an event does in ``pipeline`` and RPC answers in ``reports``.
 """
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
 
+from services.stars import api as http_api
 from services.stars import books, closings, pipeline, reports
 from services.stars.models import Base
 from shared.bus.store import Store
 from shared.bus.requests import rpc_write
 from shared.bus.batch import subscribe_batch
+from shared.bus.refusals import rpc
 from shared.service import ServiceBase
 
 
@@ -32,11 +33,18 @@ class Rulebooks(DependencyProvider):
 
 
 class StarsService(ServiceBase):
+    api = http_api.ROUTES
     name = "stars"
     publishes = ("score_changed", "star_level_changed", "ranking_changed", "month_closed",
                  "quarter_closed", "year_closed", "sanction_recorded")
     store = Store(Base.metadata)
     rulebooks = Rulebooks()
+
+    @classmethod
+    def rpc_examples(cls, cluster):
+        """Valid calls for the shared input fuzz suite (``ServiceBase.rpc_examples``)."""
+        from services.stars.examples import rpc_examples
+        return rpc_examples(cluster)
 
     # -- events ----------------------------------------------------------------------------------
     @subscribe_batch(bindings_from=books.bindings, partitions_from=books.partitions)
@@ -138,7 +146,7 @@ class StarsService(ServiceBase):
     @rpc_write
     def rescore(self, period, reason, operator):
         key = reports.period(period)
-        reason, operator = reports.words(reason, "reason"), reports.words(operator, "operator")
+        reason, operator = reports.words(reason, "reason", 500), reports.words(operator, "operator")
         with self.store.transaction() as session:
             summary, changes, taken = reports.rescore(session, self.rulebooks, key, reason,
                                                       operator, pipeline.now())

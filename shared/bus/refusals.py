@@ -19,6 +19,7 @@ service starts, as do ``@rpc_write``, ``@subscribe`` and ``@subscribe_batch``;
 ``ServiceBase.health`` uses it, so every service has the filter (and then a plain nameko ``@rpc``
 that raises a refusal is one INFO line too). ``shared.logs.configure`` installs it as well.
 """
+import inspect
 import logging
 
 from nameko.rpc import Rpc as NamekoRpc
@@ -90,6 +91,14 @@ class Rpc(NamekoRpc):
         install()
         super().setup()
 
+    def check_signature(self, args, kwargs):
+        """Arguments that do not fit the method (as written, not a wrapper of it) are refused
+        with ``InvalidInput`` naming each missing or unexpected argument."""
+        fn = inspect.unwrap(getattr(self.container.service_cls, self.method_name))
+        problems = signature_problems(fn, args, kwargs)
+        if problems:
+            raise InvalidInput(problems)
+
     def handle_message(self, body, message):
         """Refuse a gateway call whose caller lacks the permission (``shared.bus.guard``); the
         refusal is the RPC's answer (nameko replies with what this raises)."""
@@ -102,3 +111,34 @@ class Rpc(NamekoRpc):
 
 
 rpc = Rpc.decorator
+
+
+def signature_problems(fn, args, kwargs) -> dict[str, list[str]]:
+    """``{argument: [reason]}`` for a call of the method ``fn`` (``self`` first) with ``args``
+    and ``kwargs`` that does not fit its parameters; empty when it fits."""
+    signature = inspect.signature(fn)
+    try:
+        signature.bind(None, *args, **kwargs)
+        return {}
+    except TypeError:
+        pass
+    parameters = list(signature.parameters.values())[1:]
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    takes_more = any(p.kind == p.VAR_POSITIONAL for p in parameters)
+    takes_any = any(p.kind == p.VAR_KEYWORD for p in parameters)
+    problems = {}
+    if len(args) > len(positional) and not takes_more:
+        problems["_args"] = [f"takes at most {len(positional)} positional argument(s), "
+                             f"{len(args)} given"]
+    given = {p.name for p in positional[:len(args)]}
+    names = {p.name for p in parameters}
+    for name in kwargs:
+        if name in given:
+            problems[name] = ["given twice"]
+        elif name not in names and not takes_any:
+            problems[name] = ["is not an argument of this call"]
+    for p in parameters:
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) \
+                and p.name not in given and p.name not in kwargs:
+            problems[p.name] = ["is required"]
+    return problems or {"_args": ["do not fit this call"]}

@@ -99,7 +99,7 @@ def fingerprint(fn, args, kwargs) -> str:
     except TypeError:
         arguments = {"args": list(args), "kwargs": kwargs}
     text = json.dumps(arguments, sort_keys=True, ensure_ascii=False, default=repr)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Request:
@@ -160,14 +160,6 @@ class WriteRpc(Rpc):
             data[REQUEST_IDENTITY] = identity
         return data
 
-    def check_signature(self, args, kwargs):
-        """Checked against the method as written, not its idempotency wrapper."""
-        fn = inspect.unwrap(getattr(self.container.service_cls, self.method_name))
-        try:
-            inspect.getcallargs(fn, None, *args, **kwargs)
-        except TypeError as exc:
-            from nameko.exceptions import IncorrectSignature
-            raise IncorrectSignature(str(exc)) from None
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         """nameko sends the reply, then acknowledges the request. When the reply cannot be

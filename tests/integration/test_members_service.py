@@ -194,8 +194,12 @@ def test_member_development_runs_the_six_controls_in_order(members):
                                           "on": "2023-03-01", "by": "支部书记 张强"})
     cid = candidate["id"]
     assert candidate["stage"] == "applicant"
+    vote = {"eligible": 40, "present": 33, "in_favour": 30, "against": 2, "abstain": 1}
     with pytest.raises(Conflict, match="out of order"):
+        rpc.record_development_step(cid, {"step": "vote", "on": "2023-04-01", "by": "张强", "data": vote})
+    with pytest.raises(InvalidInput) as incomplete:        # the input is checked before the order
         rpc.record_development_step(cid, {"step": "vote", "on": "2023-04-01", "by": "张强", "data": {}})
+    assert "data.eligible" in incomplete.value.errors
     with pytest.raises(Conflict, match="too early"):
         rpc.record_development_step(cid, {"step": "recommendation", "on": "2023-03-10", "by": "张强",
                                           "data": {"recommended_by": "group", "recommenders": ["刘洋"]}})

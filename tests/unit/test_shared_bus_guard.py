@@ -31,3 +31,18 @@ def test_a_gateway_call_needs_one_of_the_permissions_of_the_rpcs_routes():
 
 def test_rpcs_not_published_over_http_are_refused_to_the_gateway():
     assert "not published over HTTP" in guard.refusal(Service, "internal_only", gateway_call())
+
+
+def test_arguments_that_do_not_fit_name_each_argument():
+    from shared.bus.refusals import signature_problems
+
+    def method(self, member_id, period, limit=10):
+        pass
+
+    assert signature_problems(method, (1,), {"period": "2026-11"}) == {}
+    assert signature_problems(method, (), {"period": "x"}) == {"member_id": ["is required"]}
+    assert signature_problems(method, (1, "p"), {"colour": 1}) == {
+        "colour": ["is not an argument of this call"]}
+    assert signature_problems(method, (1,), {"member_id": 2, "period": "p"}) == {
+        "member_id": ["given twice"]}
+    assert "_args" in signature_problems(method, (1, 2, 3, 4), {})

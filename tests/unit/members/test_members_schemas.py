@@ -270,5 +270,27 @@ def test_step_input():
     assert set(refused(StepInput, {"step": "vote", "on": "2025-06-16", "by": ""})) == {"on", "by"}
 
 
-def test_load_refuses_non_object():
-    assert refused(OrgUnitInput, ["not", "a", "dict"]) == {"_schema": ["Invalid input type."]}
+def test_load_refuses_non_object_naming_the_argument():
+    assert refused(OrgUnitInput, ["not", "a", "dict"]) == {
+        "payload": ["must be an object (a JSON dictionary)"]}
+    with pytest.raises(InvalidInput) as caught:
+        load(StepInput, "vote", field="step")
+    assert list(caught.value.errors) == ["step"]
+
+
+def test_full_width_resident_id_and_phone_are_stored_in_ascii():
+    typed = member(resident_id=member()["resident_id"].translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")),
+                   phone="０３１７－５３２１２３４")
+    loaded = load(MemberInput, typed)
+    assert loaded["resident_id"] == member()["resident_id"] and loaded["resident_id"].isascii()
+    assert loaded["phone"] == "0317-5321234"
+    assert rid.problems("１" * 18) == ["must be 17 digits followed by a digit or X"]
+
+
+def test_control_characters_and_numbers_past_their_columns_are_refused():
+    assert set(refused(MemberInput, member(name="王\x00建国", ethnicity="汉\x07"))) == {"name", "ethnicity"}
+    assert set(refused(MemberInput, member(branch_id=2 ** 63))) == {"branch_id"}
+    day = (TODAY - timedelta(days=1)).isoformat()
+    for amount in ("1e999", "123456789012345678901234567890", "NaN", "-Infinity", "1.005"):
+        assert set(refused(ActivityInput, {"member_id": 1, "kind": "donation", "occurred_on": day,
+                                           "amount": amount})) == {"amount"}, amount

@@ -98,3 +98,36 @@ def test_frozen_items_are_shown_with_their_rulebook_names_and_deductions(default
     assert reports.deductions_of(default_book, points) == D("-3.00")
     assert reports.rollup_line(default_book, "member", "quarter", D(0)) is None
     assert reports.rollup_line(default_book, "branch", "quarter", D("2.5"))["weight"] == D("0.5")
+
+
+def refusal(check, *args, **kwargs):
+    with pytest.raises(InvalidInput) as refused:
+        check(*args, **kwargs)
+    return list(refused.value.errors)
+
+
+def test_inputs_typed_full_width_are_read_as_ascii_and_what_no_column_holds_is_refused():
+    assert reports.period("２０２６－１１") == "2026-11" and reports.period("２０２６") == "2026"
+    assert reports.a_date("２０２６－０５－２０", "decided_on") == DAY
+    for wrong in ("2026-11\n", "2026-11\x00", "0000", "9999-Q1", "2026-1", 202611, "x" * 100_000):
+        assert refusal(reports.period, wrong) == ["period"], wrong
+    assert refusal(reports.year, 2 ** 70) == ["year"]
+    for wrong in (2 ** 63, 0, True, "7"):
+        assert refusal(reports.positive_id, wrong, "subject_id") == ["subject_id"]
+    assert reports.words(" 县委组织部 ", "closed_by") == "县委组织部"
+    for wrong in ("\x1b", "县委\x00", "x" * 101, "  ", 5):
+        assert refusal(reports.words, wrong, "closed_by") == ["closed_by"], wrong
+    assert refusal(reports.subject_kind, ["member"]) == ["subject_kind"]
+
+
+def test_subsidy_cadres_are_checked_field_by_field():
+    assert reports.subsidy_cadres([{"cadre_id": "村书记-2", "branch_id": 7, "base": "１２００.５"},
+                                   {"cadre_id": 3, "branch_id": 8}]) == [
+        {"cadre_id": "村书记-2", "branch_id": 7, "base": D("1200.5")},
+        {"cadre_id": 3, "branch_id": 8, "base": None}]
+    assert refusal(reports.subsidy_cadres, "x") == ["cadres"]
+    assert sorted(refusal(reports.subsidy_cadres, [
+        {"cadre_id": "a\x00", "branch_id": 2 ** 70, "base": "1e999", "extra": 1},
+        {"cadre_id": 1, "branch_id": 1, "base": "NaN"}, 5, {"branch_id": 1}])) == [
+        "cadres.0.base", "cadres.0.branch_id", "cadres.0.cadre_id", "cadres.0.extra",
+        "cadres.1.base", "cadres.2", "cadres.3.cadre_id"]
