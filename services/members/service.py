@@ -11,6 +11,7 @@ from services.members import development, records, schemas, sheets
 from services.members.models import Base, Candidate, Member, OrgUnit, Team
 from shared import config as config_module
 from shared import inputs
+from shared.api import Permissions
 from shared.bus.store import Store
 from shared.bus.requests import rpc_write
 from shared.errors import InvalidInput, NotFound
@@ -24,7 +25,7 @@ class Caller(DependencyProvider):
     """Who is calling, from the RPC context (set by the gateway from its authentication)."""
 
     def get_dependency(self, worker_ctx):
-        return frozenset(worker_ctx.context_data.get("permissions") or ())
+        return Permissions(worker_ctx.context_data.get("permissions") or ())
 
 
 class Rules(DependencyProvider):

@@ -130,3 +130,18 @@ def test_a_roster_exports_as_csv_and_xlsx_with_formulas_kept_as_text(api):
     assert [row[2] for row in sheet.values][1] == rows[1][2]
     assert api.get(path, format="pdf").status_code == 400
     assert api.get("/api/v1/townships", format="csv").status_code == 400
+
+
+def test_resident_ids_are_masked_unless_the_role_may_see_them(api):
+    api.user("admin", "county_admin")
+    api.login("admin")
+    city, town, village, other = county(api)
+    member = {"name": "王建国", "gender": "male", "ethnicity": "汉族", "birth_date": "1980-05-17",
+              "resident_id": "13098319800517011X", "join_date": "2005-07-01", "status": "full",
+              "branch_id": village["id"]}
+    created = api.post("/api/v1/members", member).json()
+    assert created["resident_id"] == "13098319800517011X"          # county_admin: "*"
+    api.user("clerk", "township_staff", town["id"])
+    api.login("clerk")
+    seen = api.get(f"/api/v1/members/{created['id']}").json()
+    assert seen["resident_id"] != "13098319800517011X" and "*" in seen["resident_id"]
