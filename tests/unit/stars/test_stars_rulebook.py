@@ -27,7 +27,8 @@ def test_default_rulebook_loads_with_every_section(default_book):
     assert book.subsidy.factors[5] > 1 > book.subsidy.factors[2]
     assert all(isinstance(v, Decimal) for v in book.subsidy.factors.values())
     assert book.rules_for("members", "activity_recorded")
-    assert book.rules_for("tickets", "ticket_resolved") == ()
+    assert {rule.id for rule in book.rules_for("tickets", "ticket_resolved")} == {
+        "member-proxy-agent", "branch-proxy-agent", "committee-service-centre"}
 
 
 def test_load_rulebooks_from_directory(tmp_path, spec):

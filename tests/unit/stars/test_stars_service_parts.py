@@ -40,12 +40,15 @@ def test_rollup_without_children_keeps_the_own_score(book):
 
 
 def test_bindings_are_every_scored_event_plus_revocations_and_the_directory():
-    assert books.bindings({}) == [("members", "activity_recorded"), ("members", "activity_revoked"),
-                                  ("members", "development_step_recorded"),
-                                  ("members", "member_left"), ("members", "member_registered"),
-                                  ("members", "member_transferred"),
-                                  ("members", "org_unit_changed"), ("members", "org_unit_created"),
-                                  ("stars", "sanction_recorded")]
+    scored = {(rule.source, rule.type) for book in books.load({}) for rule in book.rules}
+    found = books.bindings({})
+    assert found == sorted(found) and len(found) == len(set(found))
+    assert set(found) == scored | {("members", "activity_revoked"), ("members", "member_left"),
+                                   ("members", "member_registered"), ("members", "member_transferred"),
+                                   ("members", "org_unit_changed"), ("members", "org_unit_created")}
+    assert {("members", "activity_recorded"), ("members", "development_step_recorded"),
+            ("stars", "sanction_recorded"), ("tickets", "ticket_resolved"),
+            ("tickets", "sla_breached")} <= scored
 
 
 @pytest.mark.parametrize("value", [0, -1, 257, True, "8"])
