@@ -1,6 +1,0 @@
-"""The talent service's rules, without a database or a broker."""
-from services.talent import rules
-
-
-def test_titles_are_one_line_with_single_spaces():
-    assert rules.tidy_title("  two\n words  ") == "two words"
