@@ -27,6 +27,10 @@ command -v pg_ctlcluster >/dev/null || need_apt postgresql
 command -v redis-server >/dev/null || need_apt redis-server
 command -v docker-compose >/dev/null || need_apt docker-compose
 command -v wrk >/dev/null || need_apt wrk   # make bench: HTTP load
+# the gateway's browser tests (Selenium, headless): the browser, its matching driver, a CJK font
+command -v chromium >/dev/null || need_apt chromium
+command -v chromedriver >/dev/null || need_apt chromium-driver
+need_apt fonts-wqy-zenhei
 
 if ! port_open 5672; then
   say "starting RabbitMQ"

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from services.gateway import dispatch, metrics, openapi, own, routing, settings as settings_module
 from services.gateway.calling import Services
 from services.gateway.models import Base, Unit
+from services.gateway.web import pages
 from shared import plugins
 from shared.bus import Store, subscribe
 from shared.service import ServiceBase
@@ -120,6 +121,48 @@ class GatewayService(ServiceBase):
         families = metrics.bus_families(self._health_reports(timeout=3), self._dead_letters())
         return Response(metrics.exposition(families),
                         mimetype="text/plain; version=0.0.4; charset=utf-8")
+
+    # -- web pages (services/gateway/web): public boards, disclosures, ticket status, console ----
+    def _page(self, label, handler, request, **values):
+        gateway = dispatch.Gateway(self.web.url_map, self.web.own, self.settings, self.services,
+                                   self.store)
+        return pages.serve(label, handler, gateway, request, **values)
+
+    @http("GET", "/boards")
+    def page_boards(self, request):
+        return self._page("boards", pages.board, request)
+
+    @http("GET", "/gongkai/villages/<int:branch_id>")
+    def page_village(self, request, branch_id):
+        return self._page("village", pages.village, request, branch_id=branch_id)
+
+    @http("GET", "/gongkai/villages/<int:branch_id>/records/<int:seq>")
+    def page_record(self, request, branch_id, seq):
+        return self._page("record", pages.record, request, branch_id=branch_id, seq=seq)
+
+    @http("GET", "/ticket-status")
+    def page_ticket(self, request):
+        return self._page("ticket", pages.ticket, request)
+
+    @http("GET,POST", "/console/login")
+    def page_login(self, request):
+        return self._page("login", pages.login, request)
+
+    @http("POST", "/console/logout")
+    def page_logout(self, request):
+        return self._page("logout", pages.logout, request)
+
+    @http("GET", "/console")
+    def page_console(self, request):
+        return self._page("console", pages.console, request)
+
+    @http("GET,POST", "/console/activities")
+    def page_activity(self, request):
+        return self._page("activity", pages.activity, request)
+
+    @http("GET", "/static/<path:name>")
+    def page_static(self, request, name):
+        return pages.static(request, name)
 
     @subscribe("members", "org_unit_created")
     def on_org_unit_created(self, event):

@@ -1,0 +1,342 @@
+"""The web pages' rules without a server: languages and their texts, periods, which board a
+query means, masked names, what of a ticket is public, the activity form's payload and errors,
+safe redirects and cookies, the SVG chart, and the templates themselves (a label for every
+field, the lang attribute, escaping, no inline script or style, colour contrast)."""
+import re
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from services.affairs.procedure import STATUSES as MATTER_STATUSES
+from services.gateway.roles import ROLES
+from services.gateway.web import charts, i18n, pages, rules
+from services.tickets.lifecycle import ACTIONS as TICKET_ACTIONS, LEVELS, STATUSES
+from shared.contracts.members import ACTIVITY_KINDS
+
+WEB = Path(pages.__file__).parent
+
+
+# -- languages ---------------------------------------------------------------------------------
+
+def test_chinese_first_english_when_asked_or_remembered():
+    assert i18n.choose(None, None) == "zh"
+    assert i18n.choose("en", None) == "en"
+    assert i18n.choose(None, "en") == "en"
+    assert i18n.choose("zh", "en") == "zh"            # the URL wins over the cookie
+    assert i18n.choose("fr", "xx") == "zh"
+    t = i18n.words("en")
+    assert t("board.title") == "Star ranking board" and t.lang == "en"
+    assert i18n.text("zh", "level", n=3) == "3 星"
+    assert i18n.text("en", "no.such.key") == "no.such.key"
+    assert i18n.label("zh", "tstatus", "accepted") == "已接单"
+    assert i18n.label("en", "tstatus", "something_new") == "something_new"
+
+
+def test_every_text_has_both_languages_and_every_code_shown_has_words():
+    for key, (zh, en) in i18n.TEXT.items():
+        assert zh and en, key
+        assert set(re.findall(r"{(\w+)}", zh)) == set(re.findall(r"{(\w+)}", en)) or \
+            key.startswith("period."), key
+    wanted = ([f"kind.{k}" for k in rules.SUBJECT_KINDS]
+              + [f"akind.{k}" for k in ACTIVITY_KINDS]
+              + [f"mkind.{k}" for k in rules.MEETING_KINDS]
+              + [f"activity.{f}" for f in rules.ACTIVITY_FIELD_NAMES]
+              + [f"tstatus.{s}" for s in STATUSES] + [f"tlevel.{level}" for level in LEVELS]
+              + [f"taction.{a}" for a in ("open", *TICKET_ACTIONS)]
+              + [f"status.{s}" for s in MATTER_STATUSES] + [f"role.{r}" for r in ROLES]
+              + [f"pub.kind.{k}" for k in ("resolution", "implementation")])
+    assert [key for key in wanted if key not in i18n.TEXT] == []
+
+
+def test_every_text_a_template_names_exists():
+    named = set()
+    for template in (WEB / "templates").glob("*.html"):
+        named |= set(re.findall(r"""\bt\(\s*["']([\w.]*\w)["']""", template.read_text()))
+    assert named and sorted(named - set(i18n.TEXT)) == []
+
+
+# -- periods and boards --------------------------------------------------------------------------
+
+def test_periods_are_months_quarters_and_years():
+    assert rules.parse_period("2026-11") == rules.Period("2026-11", "month", 2026, 11)
+    assert rules.parse_period("２０２６-q4").key == "2026-Q4"      # full-width, lower case
+    assert rules.parse_period("2026").kind == "year"
+    for bad in ("2026-13", "2026-Q5", "26-11", "1899", "", None, "2026-11; drop"):
+        assert rules.parse_period(bad) is None, bad
+    assert rules.period_label("zh", "2026-11") == "2026年11月"
+    assert rules.period_label("en", "2026-11") == "November 2026"
+    assert rules.period_label("zh", "2026-Q4") == "2026年第4季度"
+    assert rules.period_label("en", "2026") == "2026"
+
+
+def test_the_periods_offered_go_back_across_the_year():
+    offered = rules.period_choices(date(2026, 2, 10))
+    assert offered["month"][:3] == ["2026-02", "2026-01", "2025-12"] and len(offered["month"]) == 12
+    assert offered["quarter"] == ["2026-Q1", "2025-Q4", "2025-Q3", "2025-Q2"]
+    assert offered["year"] == ["2026", "2025", "2024"]
+    older = rules.period_choices(date(2026, 2, 10), chosen="2023-05")
+    assert "2023-05" in older["month"] and older["month"][-1] == "2023-05"
+    assert rules.period_choices(date(2026, 2, 10), chosen="junk") == offered
+
+
+def test_a_query_names_a_board_and_anything_else_falls_back():
+    kinds = {2: "township_committee", 12: "village_branch", 1: "city_committee"}.get
+    today = date(2026, 11, 27)
+    assert rules.board_of({}, today, kinds) == rules.Board("member", "county", None, "2026-11")
+    assert rules.board_of({"kind": "member", "unit": "12", "period": "2026-Q3"}, today, kinds) == \
+        rules.Board("member", "branch", 12, "2026-Q3")
+    assert rules.board_of({"kind": "branch", "unit": "2"}, today, kinds) == \
+        rules.Board("branch", "township", 2, "2026-11")
+    # a branch board within a branch, a committee board within a township: the county
+    assert rules.board_of({"kind": "branch", "unit": "12"}, today, kinds).scope == "county"
+    assert rules.board_of({"kind": "committee", "unit": "2"}, today, kinds).scope == "county"
+    for unit in ("1", "999", "-3", "x", "１２", "9" * 30):
+        assert rules.board_of({"unit": unit}, today, kinds).unit_id is None, unit
+    assert rules.board_of({"kind": "nobody", "period": "soon"}, today, kinds) == \
+        rules.Board("member", "county", None, "2026-11")
+
+
+def test_names_are_masked_and_levels_drawn():
+    assert rules.masked_name("王小明") == "王＊＊"
+    assert rules.masked_name("李四") == "李＊"
+    assert rules.masked_name("欧") == "欧"
+    assert rules.masked_name("Anna Li") == "A*****"
+    assert rules.masked_name(None) == rules.masked_name("") == "＊"
+    assert rules.star_glyphs(3) == "★★★☆☆"
+    assert rules.star_glyphs(9) == "★★★★★" and rules.star_glyphs(None) == "☆☆☆☆☆"
+
+
+def test_a_matters_steps_read_the_same_from_the_matter_and_from_its_public_record():
+    power = {"steps": {"joint_meeting": {"name": "两委联席会议"}, "resolution_published":
+                       {"name": "决议公开"}}, "meetings": {"joint_meeting": {"name": "联席会议"}}}
+    live = [{"step": "joint_meeting", "on": "2026-08-24", "outcome": "adopted",
+             "form": "joint_meeting", "attendance": {"members": 9, "present": 8},
+             "votes": {"for": 7, "against": 1, "abstain": 0}, "superseded": False},
+            {"step": "resolution_published", "on": "2026-09-04", "outcome": "recorded",
+             "form": None, "attendance": None, "votes": None, "superseded": False}]
+    published = [{"step": "joint_meeting", "name": "x", "on": "2026-08-24", "outcome": "adopted",
+                  "form": "joint_meeting", "members": 9, "present": 8, "for": 7, "against": 1,
+                  "abstain": 0},
+                 {"step": "resolution_published", "name": "决议公开", "on": "2026-09-04",
+                  "outcome": "recorded", "form": None, "members": None, "present": None,
+                  "for": None, "against": None, "abstain": None}]
+    rows = rules.step_rows(live, power)
+    assert rows == rules.step_rows(published, power)
+    assert rows[0] == {"name": "两委联席会议", "form": "联席会议", "on": "2026-08-24",
+                       "outcome": "adopted", "attendance": "9 / 8", "votes": "7 / 1 / 0",
+                       "superseded": False}
+    assert (rows[1]["attendance"], rows[1]["votes"]) == ("", "")
+
+
+def test_a_record_is_ok_broken_or_beyond_the_break():
+    holds = {"holds": True, "broken_at": None}
+    broken = {"holds": False, "broken_at": 2}
+    assert pages.record_state(holds, 5) == "ok"
+    assert [pages.record_state(broken, n) for n in (1, 2, 3)] == ["ok", "broken", "after"]
+
+
+# -- tickets -------------------------------------------------------------------------------------
+
+def test_a_ticket_number_as_typed():
+    assert rules.ticket_number("123") == 123
+    assert rules.ticket_number(" ＃１２３ ") == 123
+    assert rules.ticket_number("#7") == 7
+    for bad in ("", "abc", "0", "-1", "1.5", "1" * 19, None, "١٢"):
+        assert rules.ticket_number(bad) is None, bad
+
+
+def test_the_public_sees_no_one_in_a_ticket():
+    ticket = {"id": 5, "matter_code": "certificate", "status": "accepted", "level": "village",
+              "requester_name": "刘大爷", "requester_phone": "13800000000", "address": "村东头",
+              "description": "开证明", "agent_id": 3, "opened_on": "2026-11-20",
+              "due_on": "2026-11-24", "resolved_on": None, "breached": False, "escalations": 0,
+              "history": [{"at": "2026-11-20T09:00:00+08:00", "action": "open", "by": "王干部",
+                           "note": "刘大爷来电", "to_status": "open", "level": "village"}]}
+    shown = rules.public_ticket(ticket)
+    text = repr(shown)
+    assert "刘大爷" not in text and "138" not in text and "王干部" not in text and "村东头" not in text
+    assert shown["status"] == "accepted" and shown["history"][0]["action"] == "open"
+    assert shown["history"][0]["at"] == "2026-11-20 09:00"
+
+
+def test_moments_are_shown_in_china_time():
+    assert rules.china_time("2026-11-27T01:24:05.123Z") == "2026-11-27 09:24"
+    assert rules.china_time("2026-11-27T17:00:00") == "2026-11-28 01:00"       # naive: UTC
+    assert rules.china_time("2026-11-27T09:00:00+08:00") == "2026-11-27 09:00"
+    assert rules.china_time("soon") == "soon" and rules.china_time(None) == ""
+
+
+# -- the activity form -----------------------------------------------------------------------------
+
+def test_the_form_becomes_the_payload_as_typed():
+    form = {"member_id": " 42 ", "kind": "meeting", "occurred_on": "2026-11-20", "hours": "",
+            "meeting_kind": "party_lesson", "attended": "true", "amount": "  ", "csrf": "x",
+            "idempotency_key": "k"}
+    assert rules.activity_payload(form) == {"member_id": "42", "kind": "meeting",
+                                            "occurred_on": "2026-11-20",
+                                            "meeting_kind": "party_lesson", "attended": True}
+    assert rules.activity_payload({"attended": "false"}) == {"attended": False}
+    assert rules.activity_payload({"attended": "maybe"}) == {"attended": "maybe"}
+
+
+def test_the_services_errors_go_next_to_their_fields():
+    by_field, rest = rules.split_errors({"hours": ["must be more than 0 and at most 24"],
+                                         "payload.member_id": ["required"],
+                                         "_schema": ["something else"], "colour": ["unknown"]})
+    assert by_field == {"hours": ["must be more than 0 and at most 24"],
+                        "member_id": ["required"]}
+    assert rest == [("_schema", "something else"), ("colour", "unknown")]
+
+
+# -- the console's session -----------------------------------------------------------------------
+
+def test_after_logging_in_only_console_pages_of_this_site():
+    assert rules.safe_next("/console/activities") == "/console/activities"
+    assert rules.safe_next("/console?x=1") == "/console?x=1"
+    for bad in ("https://evil.example/console", "//evil.example", "/console//evil", "/consoles",
+                "/console\\evil", "/console/\nSet-Cookie:x", "/boards", None, ""):
+        assert rules.safe_next(bad) == "/console", bad
+
+
+def test_cookies_are_http_only_strict_and_secure_over_https():
+    assert rules.cookie_options("http://127.0.0.1:8000") == {
+        "httponly": True, "samesite": "Strict", "path": "/", "secure": False}
+    assert rules.cookie_options("https://jiceng.example.org", "/console")["secure"] is True
+    assert rules.same_token("abc", "abc") and not rules.same_token("abc", "abd")
+    assert not rules.same_token("", "") and not rules.same_token(None, "x")
+
+
+# -- the chart -----------------------------------------------------------------------------------
+
+def test_bars_are_proportional_and_a_chart_of_zeros_is_flat():
+    drawn = charts.bars([("0", 10), ("1", 5), ("2", 0)], height=180, top=20, bottom=28)
+    assert [bar.height for bar in drawn] == [132.0, 66.0, 0.0]
+    assert drawn[0].y + drawn[0].height == drawn[1].y + drawn[1].height == 152
+    assert len({bar.width for bar in drawn}) == 1 and drawn[0].x < drawn[1].x < drawn[2].x
+    assert all(bar.height == 0 for bar in charts.bars([("a", 0), ("b", 0)]))
+    assert charts.bars([]) == []
+
+
+def test_the_chart_is_an_accessible_svg_with_every_number():
+    svg = str(charts.bar_chart([("0 星", 3), ("<5>", 1)], "标题 <x>", "数量：0 星 3", "c"))
+    assert svg.startswith("<svg") and 'role="img"' in svg and 'aria-labelledby="c-t c-d"' in svg
+    assert "<title id=\"c-t\">标题 &lt;x&gt;</title>" in svg and "&lt;5&gt;" in svg
+    assert ">3</text>" in svg and ">1</text>" in svg and "<script" not in svg
+
+
+# -- the templates ---------------------------------------------------------------------------------
+
+class Fields(HTMLParser):
+    """The page's lang, ids, labels' targets, form fields, scripts and inline styles."""
+
+    def __init__(self):
+        super().__init__()
+        self.lang, self.ids, self.labels, self.fields = None, [], set(), []
+        self.scripts = self.styles = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "html":
+            self.lang = attrs.get("lang")
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
+        if tag == "label":
+            self.labels.add(attrs.get("for"))
+        if tag in ("input", "select", "textarea") and attrs.get("type") != "hidden":
+            self.fields.append(attrs.get("id"))
+        self.scripts += tag == "script"
+        self.styles += "style" in attrs or tag == "style"
+
+
+def render(template, lang="zh", **context):
+    return pages.ENV.get_template(template).render(
+        t=i18n.words(lang), lang=lang, html_lang=i18n.HTML_LANG[lang], switch_url="/x?lang=en",
+        request_id="r-1", caller=context.pop("caller", None),
+        label=lambda prefix, code: i18n.label(lang, prefix, code),
+        period_label=lambda key: rules.period_label(lang, key), **context)
+
+
+POWER = {"steps": {"proposal": {"name": "村党组织提议"}}, "meetings": {}}
+MATTER = {"id": 7, "title": "<script>alert(1)</script>修路", "item": "major_spending",
+          "item_name": "村级重大财务支出", "amount": "86000.00", "status": "resolved",
+          "proposed_on": "2026-08-19", "execution_percent": None, "description": None,
+          "steps": [{"step": "proposal", "on": "2026-08-19", "outcome": "adopted", "form": None,
+                     "attendance": {"members": 5, "present": 5},
+                     "votes": {"for": 5, "against": 0, "abstain": 0}, "superseded": False}],
+          "publications": [{"seq": 1, "kind": "resolution", "published_on": "2026-09-04",
+                            "notice_days": 7, "record_hash": "ab" * 32, "state": "broken"}]}
+PAGES = {
+    "board.html": dict(board=rules.Board("member", "county", None, "2026-11"),
+                       entries=[{"rank": 1, "name": "张＊＊", "branch": "前辛庄", "level": 2,
+                                 "score": "3.00", "tied": False}],
+                       official=False, levels=[("0 星", 1)], chart=charts.bar_chart(
+                           [("0 星", 1)], "t", "d", "distribution"), unit=None,
+                       townships=[{"id": 2, "name": "旧城镇"}], branches=[],
+                       periods=rules.period_choices(date(2026, 11, 27)),
+                       kinds=rules.SUBJECT_KINDS, caption="全县党员排名"),
+    "village.html": dict(branch_id=12, village="前辛庄村", matters=[MATTER], power=POWER,
+                         verdict={"holds": False, "records": 1, "head": "cd" * 32,
+                                  "broken_at": 1, "reason": "record 1 was changed"}),
+    "ticket.html": dict(number="abc", error="请输入数字编号", ticket=None),
+    "login.html": dict(message="用户名或密码错误。", errors={"password": ["必填"]},
+                       username="clerk", next_page="/console"),
+    "activity.html": dict(values={"hours": "30"}, errors={"hours": ["at most 24"]},
+                          rest=[("_schema", "x")], fields=rules.ACTIVITY_FIELDS, csrf="c",
+                          idempotency_key="k"),
+    "console.html": dict(caller={"user": "clerk", "role": "township_staff",
+                                 "scope_unit_id": 2}, csrf="c",
+                         scope={"id": 2, "name": "旧城镇", "kind": "township_committee"},
+                         can_record=True),
+    "error.html": dict(message="没有找到"),
+}
+
+
+@pytest.mark.parametrize("template", sorted(PAGES))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_field_has_a_label_ids_are_unique_and_nothing_inline(template, lang):
+    html = render(template, lang, **dict(PAGES[template]))
+    found = Fields()
+    found.feed(html)
+    assert found.lang == i18n.HTML_LANG[lang]
+    assert [field for field in found.fields if field not in found.labels] == []
+    assert len(found.ids) == len(set(found.ids)), sorted(found.ids)
+    assert found.scripts == 0 and found.styles == 0      # the CSP allows neither
+    assert 'href="#main"' in html and 'id="main"' in html
+
+
+def test_the_services_text_is_escaped_and_errors_are_tied_to_their_fields():
+    village = render("village.html", **PAGES["village.html"])
+    assert "<script>alert" not in village and "&lt;script&gt;alert(1)" in village
+    assert 'data-holds="false"' in village and 'data-state="broken"' in village
+    form = render("activity.html", **PAGES["activity.html"])
+    hours = re.search(r'<input id="hours"[^>]*>', form).group(0)
+    assert 'aria-invalid="true"' in hours and "hours-error" in hours and 'value="30"' in hours
+    assert 'id="hours-error"' in form and 'href="#hours"' in form
+
+
+def _luminance(colour):
+    def channel(value):
+        value /= 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(one, two):
+    light, dark = sorted((_luminance(one), _luminance(two)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_text_colours_have_at_least_aa_contrast():
+    css = (WEB / "static" / "site.css").read_text()
+    var = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-fA-F]{6})", css))
+    pairs = [(var["ink"], var["paper"]), (var["muted"], var["paper"]),
+             ("#ffffff", var["red"]), ("#ffffff", var["red-dark"]), (var["red-dark"], var["paper"]),
+             (var["green"], var["green-bg"]), ("#6b0000", var["bad-bg"]), ("#8b0000", "#ffffff"),
+             (var["ink"], var["info-bg"]), (var["muted"], var["info-bg"]),
+             (charts.INK, "#ffffff"), (charts.BAR, "#ffffff")]
+    low = [(a, b, round(contrast(a, b), 2)) for a, b in pairs if contrast(a, b) < 4.5]
+    assert low == []
+    assert contrast(var["ink"], var["paper"]) >= 7
