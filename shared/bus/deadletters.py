@@ -27,7 +27,10 @@ KEPT_PROPERTIES = ("correlation_id", "reply_to", "priority", "type", "app_id")
 def _raw(message) -> bytes:
     body = message.body
     if isinstance(body, str):
-        return body.encode(message.content_encoding or "utf-8")
+        try:
+            return body.encode(message.content_encoding or "utf-8")
+        except LookupError:   # py-amqp hands over '' for an EMPTY body, even one sent "binary"
+            return body.encode("utf-8")
     return bytes(body or b"")
 
 
