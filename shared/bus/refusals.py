@@ -22,14 +22,18 @@ that raises a refusal is one INFO line too). ``shared.logs.configure`` installs 
 import inspect
 import logging
 
+from amqp.exceptions import AMQPError
+from kombu.exceptions import OperationalError
 from nameko.rpc import Rpc as NamekoRpc
 
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.logs import describe
 
+log = logging.getLogger(__name__)
 REFUSALS = (InvalidInput, NotFound, Conflict, Forbidden)
 WORKER_ERRORS = ("error handling worker %s: %s", "(expected) error handling worker %s: %s")
 NAMEKO_LOGGER = "nameko.containers"
+REPLY_ERRORS = (OSError, AMQPError, OperationalError)   # the broker cannot take a reply
 
 
 def expected(entrypoint, exc) -> bool:
@@ -98,6 +102,26 @@ class Rpc(NamekoRpc):
         problems = signature_problems(fn, args, kwargs)
         if problems:
             raise InvalidInput(problems)
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        """nameko sends the reply, then acknowledges the request. When the reply cannot be
+        sent (the broker is down: nameko's publisher gives up after 3 tries) nameko lets the
+        error out of the worker, which kills the whole container: the service process exits
+        and stays down (seen by ``make chaos`` when a RabbitMQ node stops mid-stream). Here the
+        request is left unacknowledged instead: the broker delivers it again once it is back,
+        and it is answered then (a write RPC from the reply stored with its commit, a read by
+        reading again); the service keeps running."""
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except REPLY_ERRORS as exc:
+            log.warning("%s.%s: reply not sent (%s); the request will be delivered again and "
+                        "answered then", self.container.service_name, self.method_name,
+                        describe(exc))
+            try:
+                self.rpc_consumer.requeue_message(message)
+            except Exception:     # the connection is gone: the broker requeues it anyway
+                pass
+            return result, exc_info
 
     def handle_message(self, body, message):
         """Refuse a gateway call whose caller lacks the permission (``shared.bus.guard``); the

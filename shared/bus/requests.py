@@ -50,8 +50,6 @@ import json
 import logging
 from contextlib import contextmanager
 
-from amqp.exceptions import AMQPError
-from kombu.exceptions import OperationalError
 from kombu.utils import json as kombu_json
 from sqlalchemy import select, update
 
@@ -66,7 +64,6 @@ IDEMPOTENCY_KEY = "idempotency_key"      # context data: the caller's key
 REQUEST_IDENTITY = "jiceng_request_id"   # context data: the request message's identity
 REQUEST_SCOPED = (IDEMPOTENCY_KEY, REQUEST_IDENTITY)   # never passed on to nested calls
 MAX_KEY_LENGTH = 200
-REPLY_ERRORS = (OSError, AMQPError, OperationalError)   # the broker cannot take a reply
 
 
 def request_key(context: dict) -> str | None:
@@ -159,26 +156,6 @@ class WriteRpc(Rpc):
         if identity:
             data[REQUEST_IDENTITY] = identity
         return data
-
-
-    def handle_result(self, message, worker_ctx, result, exc_info):
-        """nameko sends the reply, then acknowledges the request. When the reply cannot be
-        sent (the broker is down: nameko's publisher gives up after 3 tries) nameko lets the
-        error out of the worker, which kills the whole container: the service process exits
-        and stays down (seen by ``make chaos`` when a RabbitMQ node stops mid-stream). Here the
-        request is left unacknowledged instead: the broker delivers it again once it is back,
-        and the reply stored with the commit is sent then; the service keeps running."""
-        try:
-            return super().handle_result(message, worker_ctx, result, exc_info)
-        except REPLY_ERRORS as exc:
-            log.warning("%s.%s: reply not sent (%s: %s); the request will be delivered again "
-                        "and answered from its stored reply", self.container.service_name,
-                        self.method_name, type(exc).__name__, exc)
-            try:
-                self.rpc_consumer.requeue_message(message)
-            except Exception:     # the connection is gone: the broker requeues it anyway
-                pass
-            return result, exc_info
 
 
 def rpc_write(fn=None, *, store="store", **options):

@@ -204,9 +204,13 @@ class Store(DependencyProvider):
 
 
 def declare_all(config, classes=None):
-    """Declare the topology of every installed service, or of ``classes`` ({name: class});
-    idempotent."""
+    """Declare the topology of every installed service, or of ``classes`` ({name: class}), or
+    of the services named in ``bus.topology_services`` (a deployment or a test that runs only
+    some of them); idempotent."""
     from shared import plugins
+    named = (config.get("bus") or {}).get("topology_services")
+    if classes is None and named:
+        classes = {name: plugins.service(name) for name in named}
     publishers, subscriptions = plugins.bus_participants(config, classes)
     plan = topology.plan(publishers, subscriptions,
                          retry.policy(config.get("bus")).delay_queues_ms)

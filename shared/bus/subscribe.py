@@ -84,8 +84,11 @@ def raw_body(message) -> bytes:
     decoded with its ``content_encoding``)."""
     body = message.body
     if isinstance(body, str):
-        return body.encode(message.content_encoding or "utf-8")
-    return bytes(body)
+        try:
+            return body.encode(message.content_encoding or "utf-8")
+        except LookupError:     # py-amqp hands over '' for an EMPTY body sent as "binary"
+            return body.encode("utf-8")
+    return bytes(body or b"")
 
 
 class BusQueueConsumer(QueueConsumer):

@@ -28,7 +28,7 @@ def bus(amqp_uri, db_url_factory):
     urls = {"probe": db_url_factory(), "tally": db_url_factory()}
     bus_app.probe_metadata.create_all(db.database(urls["probe"]).engine)
     bus_app.tally_metadata.create_all(db.database(urls["tally"]).engine)
-    config = make_config(amqp_uri, urls)
+    config = make_config(amqp_uri, urls, topology_services=["probe", "tally"])
     yield config
     bus_app.unregister()
 

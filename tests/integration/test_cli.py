@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from services.members.service import MembersService
-from shared import migrate
+from shared import migrate, plugins
 from shared.bus.rpc import rpc_client
 from tests.support.fixtures import make_config
 from tests.support.running import wait_for
@@ -42,34 +42,61 @@ def test_run_without_a_broker_exits_non_zero_and_says_how_to_start_one(tmp_path)
 
 
 def test_run_loads_the_demo_serves_every_service_answers_health_and_stops_on_ctrl_c(tmp_path, amqp_uri):
-    config = make_config(amqp_uri, {"members": f"sqlite:///{tmp_path}/members.db"})
+    names = sorted(plugins.services())
+    config = make_config(amqp_uri, {name: f"sqlite:///{tmp_path}/{name}.db" for name in names})
+    config["services"]["gateway"]["web_address"] = f"127.0.0.1:{free_port()}"
+    config["gateway"] = {"token_secret": "t" * 40}
     path = write_config(tmp_path, config)
     process = jiceng("run", "--config", path, "--demo", "--demo-scale", "0.02")
-    lines = []
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        lines.append(line)
-        if "jiceng health" in line or process.poll() is not None:
-            break
-    text = "".join(lines)
-    assert "demo data for members loaded" in text, text
-    assert "members" in text and "pid" in text, text
-    health = subprocess.run([sys.executable, "-m", "shared.cli", "health", "--config", path],
-                            cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert health.returncode == 0, health.stdout + health.stderr
-    report = json.loads(health.stdout.strip().splitlines()[0])
-    assert report["service"] == "members" and report["status"] == "ok"
-    process.send_signal(signal.SIGINT)
-    process.communicate(timeout=60)
-    assert process.returncode == 0
+    try:
+        lines = []
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if "jiceng health" in line or process.poll() is not None:
+                break
+        text = "".join(lines)
+        assert "demo data for members loaded" in text, text
+        assert "demo data for gateway loaded" in text, text
+        assert all(f"  {name} " in text for name in names), text
+        health = subprocess.run([sys.executable, "-m", "shared.cli", "health", "--config", path],
+                                cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert health.returncode == 0, health.stdout + health.stderr
+        reports = [json.loads(line) for line in health.stdout.strip().splitlines()]
+        assert {r["service"] for r in reports} == set(names)
+        assert all(r["status"] == "ok" for r in reports), reports
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+        assert process.returncode == 0
+    finally:
+        stop(process)
     again = jiceng("run", "--config", path, "--demo", "--demo-scale", "0.02")
-    output = ""
-    while "jiceng health" not in output and again.poll() is None:
-        output += again.stdout.readline()
-    assert "demo data" not in output, "the demo county is loaded once"
-    again.send_signal(signal.SIGTERM)
-    again.communicate(timeout=60)
+    try:
+        output = ""
+        while "jiceng health" not in output and again.poll() is None:
+            output += again.stdout.readline()
+        assert "demo data" not in output, "the demo county is loaded once"
+    finally:
+        stop(again)
+
+
+def stop(process):
+    """SIGTERM (jiceng run stops its children), then kill: never leave a runner behind."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_health_reports_a_stopped_service_as_down(tmp_path, amqp_uri):
