@@ -157,7 +157,8 @@ class Gateway:
                 raise http_errors.BadRequest({"Idempotency-Key": [
                     "must be 1 to 200 printable characters"]})
             context["idempotency_key"] = f"{caller['user']}:{key}"
-        return context
+        # nameko sends context as AMQP headers and warns on every None (an anonymous caller)
+        return {name: value for name, value in context.items() if value is not None}
 
     def _audit(self, request, caller, label, status, request_id):
         try:
