@@ -9,22 +9,9 @@ from nameko.exceptions import RpcTimeout
 from nameko.extensions import DependencyProvider
 from nameko.rpc import ReplyListener, ServiceProxy
 
+from shared.bus.guard import CALLER_KEYS
 from shared.bus.requests import REQUEST_SCOPED
-
-
-class _Context:
-    """The worker's context without request-scoped keys (an idempotency key is never passed
-    on)."""
-
-    def __init__(self, worker_ctx):
-        self._worker_ctx = worker_ctx
-
-    @property
-    def context_data(self):
-        return {k: v for k, v in self._worker_ctx.context_data.items() if k not in REQUEST_SCOPED}
-
-    def __getattr__(self, name):
-        return getattr(self._worker_ctx, name)
+from shared.bus.rpc import _Context
 
 
 class Lookups(DependencyProvider):
@@ -35,7 +22,8 @@ class Lookups(DependencyProvider):
         listener = self.rpc_reply_listener
 
         def call(service: str, method: str, argument):
-            proxy = ServiceProxy(_Context(worker_ctx), service, listener)
+            proxy = ServiceProxy(_Context(worker_ctx, drop=REQUEST_SCOPED + CALLER_KEYS), service,
+                                 listener)
             reply = getattr(proxy, method).call_async(argument)
             try:
                 with eventlet.Timeout(timeout):
