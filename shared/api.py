@@ -28,8 +28,11 @@ Contract of a route (the gateway keeps it):
 * ``permission``: what the caller's role must grant (see the gateway's ``roles``); ``None``
   makes the route public (no login). ``unit`` names where the organisation unit the request acts
   on is found (``path:NAME``, ``query:NAME`` or ``body:NAME``): the gateway refuses a caller
-  whose scope does not cover it. Services also receive the caller (``user``, ``role``,
-  ``scope_unit_id``, ``permissions``) in the RPC context and check what only they can know.
+  whose scope does not cover it. ``owner`` names a method of the service that finds the unit
+  of the object a by-id route acts on (``unit_of_ticket(ticket_id)``). Services receive the
+  caller (``user``, ``role``, ``scope_unit_id``, ``permissions``) in the RPC context and check
+  both again themselves (``shared.scope``): a write route with neither is refused to a caller
+  bound to one unit.
 * ``body_arg=None`` passes the body's fields as keyword arguments instead of one ``payload``.
 * ``caller_arg``: an RPC argument the gateway fills with the caller's name (``recorded_by``,
   ``closed_by``): who did it comes from the login, never from the request.
@@ -52,6 +55,7 @@ class Route:
     query: dict | type | None = None
     permission: str | None = ""
     unit: str | None = None
+    owner: str | None = None
     paged: bool = False
     status: int = 200
     body_arg: str | None = "payload"
@@ -71,6 +75,8 @@ class Route:
             if source not in UNIT_SOURCES or not name:
                 raise ValueError(f"route {self.path}: unit is 'path:NAME', 'query:NAME' or "
                                  f"'body:NAME', not {self.unit!r}")
+        if self.unit is not None and self.owner is not None:
+            raise ValueError(f"route {self.path}: give unit or owner, not both")
         if self.body is not None and self.method == "GET":
             raise ValueError(f"route {self.path}: a GET has no body")
 

@@ -22,6 +22,7 @@ normalised) and the suite passes.
 import os
 import socket
 
+from shared import scope
 from shared.bus import outbox
 from shared.bus.refusals import rpc
 
@@ -30,6 +31,31 @@ class ServiceBase:
     name: str = ""
     version = "0.1.0"
     publishes: tuple[str, ...] = ()
+    scope_units = None      # the model of the service's copy of the organisation units
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        scope.guard_methods(cls)
+
+    def scope_context(self) -> dict:
+        """The worker's RPC context (``shared.scope`` reads the caller from it)."""
+        store = getattr(self, "store", None)
+        return getattr(store, "context", None) or {}
+
+    def scope_parent_of(self, unit_id):
+        """The parent of ``unit_id`` in this service's copy of the organisation tree, None at
+        the root or for a unit it does not know (extension point of ``shared.scope``). By
+        default from the ``scope_units`` model: its ``parent_id``, else its ``township_id``
+        (a township's own is itself, or empty)."""
+        model = self.scope_units
+        if model is None:
+            return None
+        with self.store.reading() as session:
+            unit = session.get(model, unit_id)
+        if unit is None:
+            return None
+        parent = getattr(unit, "parent_id", getattr(unit, "township_id", None))
+        return None if parent == unit_id else parent
 
     @classmethod
     def rpc_examples(cls, cluster) -> dict[str, list[dict]]:

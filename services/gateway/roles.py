@@ -11,6 +11,7 @@ Services receive the role, scope and permissions in the RPC context and repeat t
 they can make (a member's branch, a matter's village).
 """
 from shared.api import Permissions, granted
+from shared.scope import covers
 
 ROLES: dict[str, frozenset] = {
     "county_admin": frozenset({"*"}),
@@ -40,22 +41,6 @@ def permissions_of(role: str, scopes=None) -> Permissions:
     if scopes is None:
         return Permissions(held)
     return Permissions(scope for scope in scopes if granted(held, scope))
-
-
-def covers(scope_unit_id, unit_id, parent_of) -> bool:
-    """Whether ``unit_id`` is ``scope_unit_id`` or lies under it; ``parent_of(id)`` gives a
-    unit's parent id (None at the root, or for a unit not known yet). A scope of None is the
-    whole county."""
-    if scope_unit_id is None:
-        return True
-    seen = set()
-    current = unit_id
-    while current is not None and current not in seen:
-        if current == scope_unit_id:
-            return True
-        seen.add(current)
-        current = parent_of(current)
-    return False
 
 
 def check(caller, permission, unit_id, parent_of):

@@ -8,7 +8,8 @@ from werkzeug.routing import Map, Rule
 from services.gateway import arguments, routing
 from services.gateway.own import RESERVED
 from shared import plugins
-from shared.api import routes_of
+from services.gateway.roles import COUNTY_WIDE, ROLES
+from shared.api import granted, routes_of
 
 SERVICES = plugins.services()
 ROUTES = [(name, route) for name, cls in sorted(SERVICES.items()) for route in routes_of(cls)]
@@ -35,3 +36,19 @@ def test_route_calls_an_rpc_with_every_argument_it_requires(name, route):
     required = {p.name for p in parameters if p.default is inspect.Parameter.empty}
     assert required <= supplied, f"{route.path} does not supply {required - supplied}"
     assert supplied <= accepted, f"{name}.{route.rpc} does not take {supplied - accepted}"
+
+
+SCOPED_ROLES = {role: held for role, held in ROLES.items() if role not in COUNTY_WIDE}
+
+
+@pytest.mark.parametrize("name,route", [(n, r) for n, r in ROUTES if r.writes],
+                         ids=lambda v: getattr(v, "path", v))
+def test_a_write_a_scoped_role_may_make_says_whose_unit_it_acts_on(name, route):
+    """``shared.scope`` refuses a scoped caller a write that names neither ``unit`` nor
+    ``owner``: such a route granted to a scoped role could only ever be refused to it."""
+    if route.unit is not None or route.owner is not None or route.permission is None:
+        return
+    granting = sorted(role for role, held in SCOPED_ROLES.items()
+                      if granted(held, route.permission))
+    assert not granting, (f"{name}.{route.rpc} ({route.permission}) is granted to {granting} "
+                          "but names no unit or owner")
