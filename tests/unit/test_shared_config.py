@@ -49,3 +49,28 @@ def test_shipped_configs_load_without_environment(name):
 def test_prod_config_demands_its_secrets():
     with pytest.raises(config.ConfigError, match="AMQP_URI"):
         config.load(config.ROOT / "config" / "prod.yaml", environ={})
+
+
+PROD_ENVIRONMENT = {name: "x" for name in (
+    "AMQP_URI", "MEMBERS_DATABASE_URL", "STARS_DATABASE_URL", "AFFAIRS_DATABASE_URL",
+    "TICKETS_DATABASE_URL", "TALENT_DATABASE_URL", "GATEWAY_DATABASE_URL",
+    "NOTIFY_DATABASE_URL", "GATEWAY_TOKEN_SECRET", "PUBLIC_BASE_URL")}
+
+
+@pytest.mark.parametrize("name", ["dev.yaml", "compose.yaml", "test.yaml"])
+def test_shipped_configs_give_notify_settings_it_accepts(name):
+    from services.notify import settings
+    loaded = settings.load(config.load(config.ROOT / "config" / name, environ={}))
+    assert loaded.channel == "file"
+
+
+def test_prod_notify_sends_sms_and_will_not_start_without_the_gateway_url():
+    from services.notify import settings
+    with pytest.raises(ValueError, match="notify.sms_http.url: required"):
+        settings.load(config.load(config.ROOT / "config" / "prod.yaml",
+                                  environ=PROD_ENVIRONMENT))
+    given = {**PROD_ENVIRONMENT, "NOTIFY_SMS_URL": "https://sms.county.example/send",
+             "NOTIFY_SMS_TOKEN": "t0ken"}
+    loaded = settings.load(config.load(config.ROOT / "config" / "prod.yaml", environ=given))
+    assert loaded.channel == "sms_http" and loaded.sms_http.url.endswith("/send")
+    assert loaded.sms_http.token == "t0ken"
