@@ -1,6 +1,8 @@
 """The HTTP API under load: a ranking read and an activity write through the gateway at 50
 concurrent connections (``wrk``), beside the raw nameko RPC round trip of the same read at 50
-concurrent callers in the same run.
+concurrent callers in the same run. The ranking read is measured twice: as phones make it (the
+gateway keeps a public board's answer for a second, ``gateway.public_cache_seconds``) and with
+``Cache-Control: no-cache`` (every read asks the stars service).
 
 members, stars and the gateway run as processes of their own on PostgreSQL (as ``jiceng run``
 starts them); a small county (one township, one village, ``MEMBERS`` members with a month of
@@ -66,7 +68,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wrk(url, seconds, script=None) -> dict:
+def wrk(url, seconds, script=None, headers=()) -> dict:
     """Requests per second and latency percentiles (ms) as wrk prints them."""
     command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{int(seconds)}s", "--latency",
                "--timeout", "10s"]
@@ -77,6 +79,8 @@ def wrk(url, seconds, script=None) -> dict:
         with open(path, "w") as handle:
             handle.write(script)
         command += ["-s", path]
+    for header in headers:
+        command += ["-H", header]
     try:
         out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     finally:
@@ -165,10 +169,11 @@ def run(amqp, seconds=15.0) -> dict:
                 "username": "bench", "password": PASSWORD}).json()["access_token"]
             baseline = rpc_baseline(config, seconds, period)
             read = wrk(board, seconds)
+            uncached = wrk(board, seconds, headers=["Cache-Control: no-cache"])
             write = wrk(base, seconds, WRITE_SCRIPT % {
                 "token": token, "members": ", ".join(map(str, members)), "day": day})
         return {"connections": CONNECTIONS, "seconds": seconds, "rpc_read": baseline,
-                "http_read": read, "http_write": write}
+                "http_read": read, "http_read_uncached": uncached, "http_write": write}
     finally:
         for url in urls.values():
             broker.drop_pg_database(url)

@@ -308,12 +308,18 @@ def _http_rows(found, row, error, notes):
         f"{read['requests_per_s'] / rpc['requests_per_s']:.2f}x RPC",
         ">= 500/s and p99 <= 100 ms",
         _verdict(read["requests_per_s"] >= 500 and read["p99_ms"] <= 100), read["requests_per_s"])
+    uncached = found.get("http_read_uncached")
+    if uncached:
+        row("HTTP ranking read, Cache-Control: no-cache (every read asks stars)",
+            f"{_n(uncached['requests_per_s'])}/s, p99 {_n(uncached['p99_ms'])} ms",
+            f"{uncached['requests_per_s'] / rpc['requests_per_s']:.2f}x RPC", "", "",
+            uncached["requests_per_s"])
     row("HTTP activity write (POST /api/v1/activities), 50 connections",
         f"{_n(write['requests_per_s'])}/s, p99 {_n(write['p99_ms'])} ms",
         f"{write['requests_per_s'] / rpc['requests_per_s']:.2f}x RPC read", "", "",
         write["requests_per_s"])
-    for name, figures in (("read", read), ("write", write)):
-        if figures["non_2xx"] or figures["socket_errors"]:
+    for name, figures in (("read", read), ("read uncached", uncached), ("write", write)):
+        if figures and figures["non_2xx"] or figures["socket_errors"]:
             notes.append(f"http {name}: {figures['non_2xx']} non-2xx answers, socket errors "
                          f"{figures['socket_errors'] or 'none'}")
     notes.append("http: members, stars and the gateway as processes of their own on "

@@ -28,12 +28,13 @@ ANONYMOUS = {"user": None, "kind": "anonymous", "role": "anonymous", "scope_unit
 
 
 class Gateway:
-    def __init__(self, url_map, own, settings, services, store):
+    def __init__(self, url_map, own, settings, services, store, cache=None):
         self.url_map = url_map
         self.own = own
         self.settings = settings
         self.services = services
         self.store = store
+        self.cache = cache                 # a ``PublicCache`` for public reads, or None
 
     def handle(self, request) -> Response:
         started = time.monotonic()
@@ -55,6 +56,10 @@ class Gateway:
                 caller = self.caller(request, required=route.permission is not None)
                 status, body = self.call_route(service, route, values, request, caller,
                                                request_id)
+                if self._cached(route) and status == 200 and not isinstance(body, Response):
+                    response = json_response(status, body, request_id, {
+                        "Cache-Control": f"public, max-age={max(1, round(self.cache.seconds))}"})
+                    return self._done(request, response, label, started)
             if isinstance(body, Response):
                 body.headers["X-Request-Id"] = request_id
                 response = body
@@ -98,8 +103,13 @@ class Gateway:
             self.authorise(caller, route.permission, arguments.unit_of(route, kwargs))
         if route.caller_arg:
             kwargs[route.caller_arg] = caller["user"]
-        result = self.services.call(service, route.rpc, kwargs,
-                                    self.rpc_context(caller, request, request_id, route.writes))
+        context = self.rpc_context(caller, request, request_id, route.writes)
+        if self._cached(route) and sheet is None and not fresh_asked(request):
+            result = self.cache.answer(self.cache.key(service, route.rpc, kwargs),
+                                       lambda: self.services.call(service, route.rpc, kwargs,
+                                                                  context))
+        else:
+            result = self.services.call(service, route.rpc, kwargs, context)
         if sheet is not None:
             return 200, Response(exports.render(result, sheet, route.rpc),
                                  mimetype=exports.FORMATS[sheet], headers={
@@ -110,6 +120,10 @@ class Gateway:
             result = {"items": result, "offset": offset, "limit": limit,
                       "next_offset": offset + limit if len(result) >= limit else None}
         return route.status, result
+
+    def _cached(self, route) -> bool:
+        return (self.cache is not None and self.cache.seconds > 0 and route.permission is None
+                and not route.writes)
 
     def authorise(self, caller, permission, unit_id):
         if permission is None:
@@ -167,6 +181,14 @@ class Gateway:
                              label, status, request.remote_addr, request_id)
         except Exception:  # the answer is given; a lost audit line is logged, loudly
             log.exception("could not write the audit line of request %s", request_id)
+
+
+def fresh_asked(request) -> bool:
+    """Whether the client asked for an answer from the service itself (``Cache-Control:
+    no-cache`` or ``Pragma: no-cache``), not one the gateway kept."""
+    control = request.headers.get("Cache-Control", "").lower()
+    return "no-cache" in control or "no-store" in control or \
+        request.headers.get("Pragma", "").lower() == "no-cache"
 
 
 def exported(route, query):

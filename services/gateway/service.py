@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from services.gateway import dispatch, metrics, openapi, own, routing, settings as settings_module
 from services.gateway.calling import Services
 from services.gateway.models import Base, Unit
+from services.gateway.public_cache import PublicCache
 from services.gateway.web import pages
 from shared import plugins
 from shared.bus import Store, subscribe
@@ -49,6 +50,8 @@ class Api(DependencyProvider):
         self.service_routes = routing.service_routes(classes)
         self.url_map = routing.url_map(self.service_routes, reserved=own.RESERVED)
         self.own = own.OwnOperations()
+        self.cache = PublicCache(settings_module.read(self.container.config)
+                                 ["public_cache_seconds"])
         self.document = None
         self.dead_letters = ({}, 0.0)
         config = self.container.config
@@ -95,7 +98,7 @@ class GatewayService(ServiceBase):
     @http(METHODS, "/api/v1/<path:path>")
     def api_v1(self, request, path):
         gateway = dispatch.Gateway(self.web.url_map, self.web.own, self.settings, self.services,
-                                   self.store)
+                                   self.store, self.web.cache)
         gateway.openapi = self.web.openapi
         return gateway.handle(request)
 

@@ -10,6 +10,8 @@
       login: {max_failures: 5, window_seconds: 900}
       oidc: {...}                              # see oidc.py
       public_base_url: http://127.0.0.1:8000   # how people reach the gateway (links, QR codes)
+      public_cache_seconds: 1                  # public reads (boards) kept this long per
+                                               # process; 0: every read asks the service
       services: [members, stars]               # publish only these (default: every installed)
 
 ``services.gateway.web_address`` (default 127.0.0.1:8000) is where it listens."""
@@ -21,7 +23,7 @@ from shared.config import ROOT
 
 DEFAULTS = {"access_minutes": 15, "refresh_days": 14,
             "login": {"max_failures": 5, "window_seconds": 900}, "oidc": None,
-            "public_base_url": "http://127.0.0.1:8000"}
+            "public_base_url": "http://127.0.0.1:8000", "public_cache_seconds": 1}
 
 
 def read(config: dict) -> dict:
@@ -32,6 +34,9 @@ def read(config: dict) -> dict:
         value = settings[key]
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
             raise ValueError(f"gateway.{key}: must be a whole number from 1 to 100000")
+    cache = settings["public_cache_seconds"]
+    if isinstance(cache, bool) or not isinstance(cache, (int, float)) or not 0 <= cache <= 300:
+        raise ValueError("gateway.public_cache_seconds: must be a number from 0 to 300")
     settings["login_limits"] = LoginLimits(int(login["max_failures"]),
                                            int(login["window_seconds"]))
     settings["secret"] = given.get("token_secret") or local_secret()

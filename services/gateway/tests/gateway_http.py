@@ -24,7 +24,9 @@ def free_port():
 
 
 @pytest.fixture
-def api(amqp_uri, db_url_factory):
+def api(amqp_uri, db_url_factory, request):
+    """members + stars + gateway running; a test module's ``GATEWAY_SETTINGS`` (dict) is
+    merged into the gateway's settings."""
     urls = {name: db_url_factory() for name in ("members", "stars", "gateway")}
     for cls in (MembersService, StarsService, GatewayService):
         migrate.upgrade(cls, urls[cls.name])
@@ -34,7 +36,8 @@ def api(amqp_uri, db_url_factory):
     declare_all(config, {cls.name: cls for cls in (MembersService, StarsService, GatewayService)})
     config.update(WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", max_workers=20,
                   gateway={"services": ["members", "stars", "gateway"],
-                           "token_secret": "s" * 40, "login": {"max_failures": 3}})
+                           "token_secret": "s" * 40, "login": {"max_failures": 3},
+                           **getattr(request.module, "GATEWAY_SETTINGS", {})})
     with services_running(config, MembersService, StarsService, GatewayService):
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: _up(base), message="the gateway listening")

@@ -1,0 +1,41 @@
+"""A public board through the running gateway: a repeat is answered from the gateway's memory
+(``gateway.public_cache_seconds``, here long enough to see), ``Cache-Control: no-cache`` asks
+stars itself, and the answer says how long it may be kept."""
+from datetime import date
+
+import pytest
+import requests
+
+from gateway_http import api, county  # noqa: F401  (fixture)
+from tests.support.running import wait_for
+
+pytestmark = pytest.mark.integration
+GATEWAY_SETTINGS = {"public_cache_seconds": 300}
+MEMBER = {"name": "张三", "gender": "male", "ethnicity": "汉族", "birth_date": "1980-05-17",
+          "resident_id": "13098319800517011X", "join_date": "2005-07-01", "status": "full"}
+
+
+def board(api, fresh=False):
+    headers = {"Cache-Control": "no-cache"} if fresh else {}
+    answer = requests.get(api.base + "/api/v1/boards/member", timeout=10, headers=headers,
+                          params={"period": date.today().strftime("%Y-%m"),
+                                  "scope_kind": "county"})
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
+def test_a_board_is_kept_for_its_moment_and_no_cache_asks_stars(api):
+    api.user("admin", "county_admin")
+    api.login("admin")
+    city, town, village, other = county(api)
+    before = board(api)
+    assert before.headers["Cache-Control"] == "public, max-age=300"
+    assert before.json()["entries"] == []
+
+    created = api.post("/api/v1/members", {**MEMBER, "branch_id": village["id"]})
+    assert created.status_code == 201, created.text
+    wait_for(lambda: board(api, fresh=True).json()["entries"], timeout=30,
+             message="stars ranking the new member")
+    assert board(api).json() == before.json()          # still the kept answer
+    assert requests.get(api.base + "/api/v1/townships", headers=api.headers(),
+                        timeout=10).headers.get("Cache-Control") is None
