@@ -1,6 +1,7 @@
 """The OpenAPI 3 document of the whole API, built from the route tables and the very marshmallow
 schemas the gateway validates with (apispec), so documentation and validation cannot drift."""
 import re
+from decimal import Decimal
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -67,7 +68,19 @@ def build(service_routes: dict, builtin: list, version: str) -> dict:
         paths.setdefault(PREFIX + path, {})[method.lower()] = operation
     for path, operations in sorted(paths.items()):
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    return numbers_as_json(spec.to_dict())
+
+
+def numbers_as_json(value):
+    """The document with every ``Decimal`` (a ``Range`` of a decimal field: ``minimum``,
+    ``maximum``, defaults) as a JSON number: OpenAPI wants ``"minimum": 0``, not ``"0"``."""
+    if isinstance(value, dict):
+        return {key: numbers_as_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [numbers_as_json(item) for item in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 def _operation(spec, route, service, parameters):

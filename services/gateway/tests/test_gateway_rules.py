@@ -2,6 +2,7 @@
 shapes, login limits and the OpenAPI paths."""
 from datetime import datetime, timedelta, timezone
 
+import re
 import pytest
 from marshmallow import Schema, fields
 from nameko.exceptions import RemoteError, RpcTimeout
@@ -157,3 +158,15 @@ def test_exports_keep_formulas_as_text_and_read_back():
     assert values[1][0].startswith("'=") and values[2][1] == 2
     with pytest.raises(ValueError):
         exports.render({"not": "a list"}, "csv", "x")
+
+
+def test_the_openapi_document_of_every_installed_service_is_plain_json_numbers_included():
+    import json
+
+    from services.gateway import own, routing
+    from shared import plugins
+    document = openapi.build(routing.service_routes(plugins.services()),
+                             own.OwnOperations().described(), "test")
+    text = json.dumps(document)                 # no Decimal, no set: plain JSON as served
+    bounds = re.findall(r'"(?:minimum|maximum)": ("?)[^,}]*', text)
+    assert bounds and not any(quoted for quoted in bounds)
