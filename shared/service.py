@@ -22,6 +22,8 @@ normalised) and the suite passes.
 import os
 import socket
 
+from sqlalchemy import select
+
 from shared import scope
 from shared.bus import outbox
 from shared.bus.refusals import rpc
@@ -50,11 +52,9 @@ class ServiceBase:
         model = self.scope_units
         if model is None:
             return None
+        column = getattr(model, "parent_id", None) or getattr(model, "township_id")
         with self.store.reading() as session:
-            unit = session.get(model, unit_id)
-        if unit is None:
-            return None
-        parent = getattr(unit, "parent_id", getattr(unit, "township_id", None))
+            parent = session.scalar(select(column).where(model.id == unit_id))
         return None if parent == unit_id else parent
 
     @classmethod

@@ -105,3 +105,34 @@ def test_callers_from_inside_and_county_wide_callers_are_not_limited():
     for context in ({}, {"role": "county_admin"}, {"role": "county_admin", "scope_unit_id": None}):
         things = Things(context)
         assert things.add({"unit_id": 5}) == 5 and things.reset() == "reset"
+
+
+def test_the_default_parent_lookup_reads_the_services_own_unit_table(tmp_path):
+    from sqlalchemy import Integer
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+    from shared.bus.store import Store
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Unit(Base):
+        __tablename__ = "units"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        township_id: Mapped[int | None] = mapped_column(Integer)
+
+    class Kept(ServiceBase):
+        name = "kept"
+        store = Store(Base.metadata)
+        scope_units = Unit
+
+    url = f"sqlite:///{tmp_path}/units.sqlite"
+    handle = Kept.store.handle(url)
+    Base.metadata.create_all(handle.database.engine)
+    with handle.transaction() as session:
+        session.add_all([Unit(id=2, township_id=2), Unit(id=3, township_id=2)])
+    service = Kept.__new__(Kept)
+    service.store = handle
+    assert service.scope_parent_of(3) == 2
+    assert service.scope_parent_of(2) is None           # a township is its own township
+    assert service.scope_parent_of(99) is None          # not known here
