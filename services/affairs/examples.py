@@ -89,6 +89,7 @@ def rpc_examples(cluster) -> dict[str, list[dict]]:
                              "payload": {"kind": "minutes", "name": "补充记录", "step": "proposal",
                                          "reference": "档案室 示例-3", "sha256": HASH}}],
         "counts": [{"filters": {"level": "village", "township_id": town}}, {"filters": None}],
+        "find_matters": [{"branch_id": village, "status": "resolved", "offset": 0, "limit": 10}],
         "get_evidence": [{"evidence_id": evidence, "include_content": False}],
         "get_matter": [{"matter_id": published}],
         "list_matters": [{"filters": {"branch_id": village, "status": "resolved", "limit": 10,

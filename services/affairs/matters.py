@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy import func, select, update
 
-from services.affairs import attachments, procedure, publication, steps, views
+from services.affairs import attachments, procedure, publication, scoping, steps, views
 from services.affairs.locking import for_update
 from services.affairs.models import (Evidence, Matter, Objection, Progress, SignOff, StepRecord,
                                      Unit, Violation)
@@ -87,6 +87,16 @@ def record_step(session, rules, matter_id: int, data: dict) -> dict:
     return get(session, rules, matter_id)
 
 
+def accept(session, rules, matter_id: int, data: dict) -> dict:
+    """The supervision committee's final acceptance: the acceptance step of the matter's
+    procedure, recorded as ``record_step`` records any step."""
+    matter = lock(session, matter_id)
+    step = procedure.step_of_kind(rules, rules.procedures[matter.procedure], "acceptance")
+    steps.record(session, rules, matter, session.get(Unit, matter.branch_id),
+                 {**data, "step": step})
+    return get(session, rules, matter_id)
+
+
 def record_progress(session, rules, matter_id: int, data: dict) -> dict:
     progress(session, rules, matter_id, data)
     return get(session, rules, matter_id)
@@ -163,14 +173,24 @@ def year_bounds(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
 
 
-def listing(session, filters: dict) -> dict:
-    query = select(Matter)
-    for name in ("branch_id", "township_id", "status", "item"):
+def _selected(filters: dict):
+    query = select(Matter).where(*scoping.unit_conditions(Matter, filters))
+    for name in ("status", "item"):
         if filters.get(name) is not None:
             query = query.where(getattr(Matter, name) == filters[name])
     if filters.get("year") is not None:
         query = query.where(Matter.proposed_on.between(*year_bounds(filters["year"])))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Matter.id).offset(filters["offset"])
+    return query
+
+
+def page(session, filters: dict) -> list[dict]:
+    """The summaries of the matters the filters select, oldest first, one page of them."""
+    rows = session.scalars(_selected(filters).order_by(Matter.id).offset(filters["offset"])
                            .limit(filters["limit"])).all()
-    return {"total": total, "matters": [views.matter_summary(m) for m in rows]}
+    return [views.matter_summary(m) for m in rows]
+
+
+def listing(session, filters: dict) -> dict:
+    query = _selected(filters)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    return {"total": total, "matters": page(session, filters)}

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from services.affairs import procedure, views
+from services.affairs import procedure, scoping, views
 from services.affairs.matters import year_bounds
 from services.affairs.models import Matter, Objection, StepRecord, Unit, Violation
 from services.affairs.procedure import Done
@@ -16,9 +16,7 @@ OPEN = ("deliberating", "resolved", "executing")
 def counts(session, rules, filters: dict) -> dict:
     column = Matter.township_id if filters["level"] == "township" else Matter.branch_id
     query = select(column, Matter.category, Matter.status, func.count()).group_by(
-        column, Matter.category, Matter.status)
-    if filters.get("township_id") is not None:
-        query = query.where(Matter.township_id == filters["township_id"])
+        column, Matter.category, Matter.status).where(*scoping.unit_conditions(Matter, filters))
     if filters.get("year") is not None:
         query = query.where(Matter.proposed_on.between(*year_bounds(filters["year"])))
     units, totals = {}, {"total": 0, "by_category": {}, "by_status": {}}
@@ -41,10 +39,8 @@ def counts(session, rules, filters: dict) -> dict:
 
 def overdue(session, rules, filters: dict, today) -> dict:
     as_of = filters.get("as_of") or today
-    query = select(Matter).where(Matter.status.in_(OPEN))
-    for name in ("township_id", "branch_id"):
-        if filters.get(name) is not None:
-            query = query.where(getattr(Matter, name) == filters[name])
+    query = select(Matter).where(Matter.status.in_(OPEN),
+                                 *scoping.unit_conditions(Matter, filters))
     matters = {m.id: m for m in session.scalars(query.order_by(Matter.id))}
     done = {matter_id: {} for matter_id in matters}
     rows = session.execute(select(StepRecord.matter_id, StepRecord.step, StepRecord.happened_on)
@@ -67,8 +63,7 @@ def overdue(session, rules, filters: dict, today) -> dict:
         select(Objection, Matter.branch_id, Matter.township_id)
         .join(Matter, Matter.id == Objection.matter_id)
         .where(Objection.answered_on.is_(None), Objection.raised_on < cutoff,
-               *[getattr(Matter, n) == filters[n] for n in ("township_id", "branch_id")
-                 if filters.get(n) is not None])
+               *scoping.unit_conditions(Matter, filters))
         .order_by(Objection.raised_on, Objection.id).limit(filters["limit"])).all()
     return {"as_of": as_of.isoformat(), "total": len(late), "matters": late[:filters["limit"]],
             "objections": [{**views.objection_dict(o), "branch_id": b, "township_id": t,
@@ -77,10 +72,7 @@ def overdue(session, rules, filters: dict, today) -> dict:
 
 
 def violations(session, filters: dict) -> dict:
-    query = select(Violation)
-    for name in ("township_id", "branch_id"):
-        if filters.get(name) is not None:
-            query = query.where(getattr(Violation, name) == filters[name])
+    query = select(Violation).where(*scoping.unit_conditions(Violation, filters))
     if filters.get("year") is not None:
         query = query.where(Violation.occurred_on.between(*year_bounds(filters["year"])))
     total = session.scalar(select(func.count()).select_from(query.subquery()))

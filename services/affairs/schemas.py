@@ -13,6 +13,7 @@ from shared.inputs import Code, Date, Decimal, Id, Integer, Text
 from shared.validation import load  # noqa: F401  (the service calls it from here)
 
 EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
 MAX_HEADCOUNT = 100_000
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_BASE64 = 8_000_000          # characters; the decoded size is bounded by evidence.max_bytes
@@ -116,6 +117,16 @@ class StepInput(_Meeting):
     as_happened = Flag(load_default=False)
 
 
+class AcceptanceInput(Schema):
+    """The supervision committee's final acceptance: the procedure's ``acceptance`` step."""
+    on = _day(required=True)
+    note = Text(load_default=None, max_length=2000, multiline=True)
+    evidence = fields.List(fields.Nested(EvidenceInput), load_default=list,
+                           validate=validate.Length(max=20))
+    recorded_by = _person(required=True)
+    as_happened = Flag(load_default=False)
+
+
 class ProgressInput(Schema):
     on = _day(required=True)
     percent = Integer(required=True, minimum=0, maximum=100)
@@ -150,7 +161,7 @@ class MatterFilter(Schema):
     item = Code(load_default=None, max_length=40)
     year = Integer(load_default=None, minimum=2000, maximum=2100)
     offset = Integer(load_default=0, minimum=0, maximum=10**9)
-    limit = Integer(load_default=100, minimum=1, maximum=500)
+    limit = Integer(load_default=100, minimum=1, maximum=1000)
 
 
 class CountsFilter(Schema):
@@ -160,7 +171,7 @@ class CountsFilter(Schema):
 
 
 class OverdueFilter(Schema):
-    as_of = Date(load_default=None)
+    as_of = Date(load_default=None, validate=validate.Range(min=EARLIEST, max=LATEST))
     township_id = Id(load_default=None)
     branch_id = Id(load_default=None)
     limit = Integer(load_default=500, minimum=1, maximum=5000)
