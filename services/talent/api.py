@@ -2,10 +2,18 @@
 
 Reads need ``talent.read``; keeping profiles, posts, the reserve pool, duty lists, projects,
 training and wealth-creation records needs ``talent.write`` (township staff, inside their
-township where the request names a unit); the county's own decisions (review votes, completing
-an assessment, designating a weak or special village) need ``talent.assess`` (county
-administrators). Who entered the votes or assessed is the caller's login, never a field of the
-request.
+township); the county's own decisions (review votes, completing an assessment, designating a
+weak or special village) need ``talent.assess`` (county administrators). Who entered the votes
+or assessed is the caller's login, never a field of the request.
+
+Every write a scoped role may make says whose unit it acts on (``shared.scope``): a unit the
+request names (``unit=``), or the unit of the object it names (``owner=``, a method of
+``TalentService`` answered by ``owners``): a cadre's profile is its ``profiles.home_unit``, a
+post its unit, a pool entry, a list item, a project, a zone, a shop its township, a session its
+training base's township, a wealth leader its village. What belongs to no unit (the county's
+courses and training bases, a profile registered without a unit) is the county's alone. The
+by-id reads of a cadre are scoped the same way; the lists by ``township_id``, which a scoped
+caller must name.
 
 Not published (refused to gateway callers): the subscriptions and the overdue timer, which are
 no RPCs, and ``health``, which is always answered."""
@@ -50,30 +58,31 @@ VotesBody = body("TalentVotesBody", schemas.VotesInput, without=("entered_by",))
 AssessBody = body("TalentAssessBody", schemas.AssessInput, without=("assessed_by",))
 
 
-def _post(path, rpc, summary, schema, permission=WRITE, unit=None, status=201, tag="talent"):
+def _post(path, rpc, summary, schema, permission=WRITE, unit=None, owner=None, status=201,
+          tag="talent"):
     """A POST whose body is one of the service's input schemas, passed as ``payload``."""
     return Route("POST", path, rpc, summary, body=body(f"Talent{schema.__name__}", schema),
-                 permission=permission, unit=unit, status=status, tags=(tag,))
+                 permission=permission, unit=unit, owner=owner, status=status, tags=(tag,))
 
 
 ROUTES = (
     # -- profiles and posts ------------------------------------------------------------------------
     _post("/talent/cadres", "register_cadre", "Register a cadre's profile", schemas.CadreInput,
-          tag="cadres"),
+          unit="body:unit_id", tag="cadres"),
     Route("GET", "/talent/cadres", "list_cadres", "The cadres of one team, one page with the total",
           query={"team": fields.String(required=True, validate=validate.OneOf(cadres.TEAMS)),
                  **TOWNSHIP, **PAGE},
           permission=READ, unit="query:township_id", tags=("cadres",)),
     Route("GET", CADRE, "get_cadre", "A cadre's profile with posts and the member record",
-          permission=READ, tags=("cadres",)),
+          permission=READ, owner="unit_of_cadre", tags=("cadres",)),
     Route("PATCH", CADRE, "update_cadre", "Change a profile (education, experience, standing)",
           body=body("TalentCadreUpdate", schemas.CadreUpdate), permission=WRITE,
-          tags=("cadres",)),
+          owner="unit_of_cadre", tags=("cadres",)),
     _post("/talent/posts", "appoint", "Appoint a cadre to a post", schemas.AppointInput,
           unit="body:unit_id", tag="cadres"),
     Route("POST", "/talent/posts/<int:post_id>/removal", "remove_from_post",
           "End a cadre's post", body=RemovalBody, body_arg=None, permission=WRITE,
-          tags=("cadres",)),
+          owner="unit_of_post", tags=("cadres",)),
     _post("/talent/village-statuses", "set_village_status",
           "Designate a village normal, weak or special (who sends its first secretary)",
           schemas.VillageStatusInput, permission=ASSESS, unit="body:village_id", status=200,
@@ -89,7 +98,7 @@ ROUTES = (
           tags=("reserve",)),
     Route("POST", "/talent/reserve/<int:cadre_id>/withdrawal", "withdraw_reserve_candidate",
           "Take a cadre out of the reserve pool", body=WithdrawalBody, body_arg=None,
-          permission=WRITE, tags=("reserve",)),
+          permission=WRITE, owner="unit_of_reserve_entry", tags=("reserve",)),
     Route("GET", "/talent/villages/<int:village_id>/shortlist", "shortlist",
           "The ranked reserve shortlist for a village secretary vacancy, with every reason",
           query=ON, permission=READ, unit="path:village_id", tags=("reserve",)),
@@ -98,27 +107,28 @@ ROUTES = (
           "Add an item to a township secretary's problem, task or rectification list",
           schemas.DutyItemInput, unit="body:township_id", tag="duties"),
     _post("/talent/duty-items/status", "set_duty_status", "Change a list item's status",
-          schemas.DutyStatusInput, status=200, tag="duties"),
+          schemas.DutyStatusInput, owner="unit_of_duty_item", status=200, tag="duties"),
     Route("GET", "/talent/duty-items/overdue", "overdue_items",
           "List items past their deadline undone", query={**TOWNSHIP, **ON}, permission=READ,
           unit="query:township_id", tags=("duties",)),
     Route("GET", f"{CADRE}/duty-lists", "duty_lists", "A township secretary's lists of a year",
-          query={"year": YEAR}, permission=READ, tags=("duties",)),
+          query={"year": YEAR}, permission=READ, owner="unit_of_cadre", tags=("duties",)),
     _post("/talent/projects", "add_party_project", "Add a township's Party-building project",
           schemas.ProjectInput, unit="body:township_id", tag="duties"),
     _post("/talent/projects/status", "set_project_status", "Change a project's status",
-          schemas.ProjectStatusInput, status=200, tag="duties"),
+          schemas.ProjectStatusInput, owner="unit_of_project", status=200, tag="duties"),
     # -- training ----------------------------------------------------------------------------------
     _post("/talent/training/bases", "add_training_base", "Add a training base",
           schemas.TrainingBaseInput, unit="body:township_id", tag="training"),
     Route("GET", "/talent/training/bases", "list_training_bases", "Training bases",
           permission=READ, tags=("training",)),
     _post("/talent/training/courses", "add_course", "Add a course", schemas.CourseInput,
-          tag="training"),
+          unit="body:township_id", tag="training"),
     _post("/talent/training/sessions", "schedule_session", "Schedule a session of a course",
-          schemas.SessionInput, tag="training"),
+          schemas.SessionInput, owner="unit_of_session_base", tag="training"),
     _post("/talent/training/attendance", "record_attendance",
-          "Record who attended a session", schemas.AttendanceInput, tag="training"),
+          "Record who attended a session", schemas.AttendanceInput,
+          owner="unit_of_training_session", tag="training"),
     Route("GET", "/talent/training/hours", "training_hours",
           "Training hours of every cadre in a year against the hours required",
           query={"year": fields.Integer(required=True, validate=validate.Range(2000, 2100)),
@@ -132,27 +142,28 @@ ROUTES = (
           caller_arg="entered_by", permission=ASSESS, tags=("assessment",)),
     Route("GET", f"{CADRE}/assessments/<int:year>/preview", "preview_assessment",
           "What the assessment of a year would give now, and what it still lacks",
-          permission=READ, tags=("assessment",)),
+          permission=READ, owner="unit_of_cadre", tags=("assessment",)),
     Route("POST", "/talent/assessments", "complete_assessment",
           "Complete a township secretary's annual assessment", body=AssessBody,
           caller_arg="assessed_by", permission=ASSESS, status=201, tags=("assessment",)),
     Route("GET", f"{CADRE}/assessments/<int:year>", "get_assessment",
-          "A completed annual assessment", permission=READ, tags=("assessment",)),
+          "A completed annual assessment", permission=READ, owner="unit_of_cadre",
+          tags=("assessment",)),
     # -- wealth-creation leaders -------------------------------------------------------------------
     _post("/talent/wealth-leaders", "register_wealth_leader",
           "Register a rural wealth-creation leader", schemas.WealthLeaderInput,
           unit="body:village_id", tag="wealth"),
     _post("/talent/wealth-leaders/households", "set_households_helped",
-          "Set how many households a leader helps", schemas.HouseholdsInput, status=200,
-          tag="wealth"),
+          "Set how many households a leader helps", schemas.HouseholdsInput,
+          owner="unit_of_wealth_leader", status=200, tag="wealth"),
     _post("/talent/cooperatives", "add_cooperative", "Add a cooperative",
           schemas.CooperativeInput, unit="body:village_id", tag="wealth"),
     _post("/talent/demonstration-zones", "add_demonstration_zone", "Add a demonstration zone",
-          schemas.ZoneInput, tag="wealth"),
+          schemas.ZoneInput, owner="unit_of_zone_leader", tag="wealth"),
     _post("/talent/online-shops", "add_online_shop", "Add a leader's online shop",
-          schemas.ShopInput, tag="wealth"),
+          schemas.ShopInput, owner="unit_of_shop_leader", tag="wealth"),
     _post("/talent/online-shops/sales", "record_shop_sales", "Record a shop's sales of a year",
-          schemas.SalesInput, status=200, tag="wealth"),
+          schemas.SalesInput, owner="unit_of_shop", status=200, tag="wealth"),
     Route("GET", "/talent/wealth/summary", "wealth_summary",
           "Wealth-creation figures of the county or a township in a year",
           query={"year": fields.Integer(required=True, validate=validate.Range(2000, 2100)),

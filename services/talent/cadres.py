@@ -26,6 +26,10 @@ def register(session, data, today: date) -> dict:
         raise InvalidInput({"standing": [problem]})
     if data["birth_date"] > today:
         raise InvalidInput({"birth_date": ["must not be in the future"]})
+    if data["unit_id"] is not None:
+        unit = directory.unit(session, data["unit_id"], "unit_id")
+        if unit.dissolved:
+            raise InvalidInput({"unit_id": [f"{unit.name} is dissolved"]})
     if data["member_id"] is not None:
         directory.member(session, data["member_id"])
         taken = session.scalar(select(Cadre.id).where(Cadre.member_id == data["member_id"]))
@@ -92,7 +96,7 @@ def profile(session, cadre: Cadre, today: date) -> dict:
         "age": profiles.age_on(cadre.birth_date, today), "education": cadre.education,
         "member_id": cadre.member_id, "standing": standing_of(session, cadre),
         "experience_years": cadre.experience_years, "experience": cadre.experience,
-        "registered_on": cadre.registered_on,
+        "registered_on": cadre.registered_on, "unit_id": cadre.unit_id,
         "posts": [post_dict(p, unit_names.get(p.unit_id), today) for p in posts],
         "reserve": reserve and {"township_id": reserve.township_id,
                                 "village_id": reserve.village_id, "added_on": reserve.added_on,

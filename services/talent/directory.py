@@ -100,6 +100,12 @@ def member(session, member_id, field="member_id") -> Member:
     return found
 
 
+def parent_of(session, unit_id) -> int | None:
+    """The parent of a unit talent knows (None at the root or for a unit it does not know)."""
+    parent = session.scalar(select(Unit.parent_id).where(Unit.id == unit_id))
+    return None if parent == unit_id else parent
+
+
 def names(session, unit_ids) -> dict[int, str]:
     ids = {i for i in unit_ids if i is not None}
     if not ids:

@@ -66,6 +66,7 @@ class Cadre(Base):
     experience_years: Mapped[int] = mapped_column(Integer, default=0)
     experience: Mapped[str | None] = mapped_column(String(TEXT))
     registered_on: Mapped[date] = mapped_column(Date)
+    unit_id: Mapped[int | None] = mapped_column(ID)   # registered under; none: kept by the county
 
 
 class Post(Base):
@@ -159,12 +160,14 @@ class TrainingBase(Base):
 
 
 class Course(Base):
+    """A course of the county's catalogue, or of one township's (``township_id``)."""
     __tablename__ = "courses"
 
     id: Mapped[int] = mapped_column(ID, primary_key=True, autoincrement=True)
     title: Mapped[str] = mapped_column(String(TITLE))
     mode: Mapped[str] = mapped_column(String(16))              # field | lecture | interaction
     hours: Mapped[object] = mapped_column(Numeric(4, 1))
+    township_id: Mapped[int | None] = mapped_column(ID)
 
 
 class TrainingSession(Base):

@@ -37,3 +37,15 @@ def standing_problem(member_id, own_standing) -> str | None:
         return (f"must be one of {', '.join(NON_MEMBER_STANDINGS)} without a member_id "
                 f"(a Party member is linked by member_id)")
     return None
+
+
+def home_unit(held_post=None, registered=None, reserve=None, wealth_leader=None, last_post=None,
+              member_branch=None):
+    """The organisation unit a cadre belongs to, for who may act on the profile (``shared.scope``):
+    the unit of the post held now, else the unit the profile was registered under, else the
+    reserve entry's village (or township), else the wealth-leader entry's village, else the
+    unit of the latest post, else the member's branch. None: the county keeps the profile."""
+    for unit_id in (held_post, registered, reserve, wealth_leader, last_post, member_branch):
+        if unit_id is not None:
+            return unit_id
+    return None

@@ -47,6 +47,8 @@ def _year(**kwargs):
 
 
 class CadreInput(Schema):
+    """``unit_id``: the unit the profile is registered under (the cadre's village or township);
+    a caller bound to one unit must name one inside its scope, the county may leave it out."""
     name = _name(required=True)
     gender = _one_of(GENDERS, required=True)
     birth_date = Date(required=True, validate=validate.Range(
@@ -57,6 +59,7 @@ class CadreInput(Schema):
     experience_years = Integer(minimum=0, maximum=80, load_default=0)
     experience = Text(max_length=models.TEXT, multiline=True, allow_none=True, load_default=None)
     registered_on = _day(allow_none=True, load_default=None)
+    unit_id = Id(allow_none=True, load_default=None)
 
 
 class CadreUpdate(Schema):
@@ -150,9 +153,12 @@ def _hours(**kwargs):
 
 
 class CourseInput(Schema):
+    """``township_id``: a township's own course; left out, a course of the county's catalogue
+    (which only a county-wide role may add)."""
     title = _title(required=True)
     mode = _one_of(training_rules.MODES, required=True)
     hours = _hours(required=True)
+    township_id = Id(allow_none=True, load_default=None)
 
 
 class SessionInput(Schema):

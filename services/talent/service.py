@@ -11,10 +11,10 @@ from nameko.timer import Timer
 
 from services.talent import api as http_api
 from services.talent import (assessments, cadres, demo_loader, directory, duties, examples,
-                             posts, remote, reserve, schemas, shortlist, training, wealth)
+                             owners, posts, remote, reserve, schemas, shortlist, training, wealth)
 from services.talent import settings as settings_module
 from services.talent.clock import Clock
-from services.talent.models import Base
+from services.talent.models import Base, Unit
 from services.talent.plain import plain
 from shared import inputs
 from shared.bus import Store, rpc_write, subscribe, subscribe_batch
@@ -49,10 +49,17 @@ class TalentService(ServiceBase):
     publishes = ("cadre_appointed", "cadre_removed", "training_attended", "assessment_completed",
                  "rectification_overdue")
     store = Store(Base.metadata)
+    scope_units = Unit
     settings = Settings()
     clock = Clock()
     stars = remote.TalentRpc("stars")
     members = remote.TalentRpc("members")
+
+    def scope_parent_of(self, unit_id):
+        """The parent of ``unit_id`` in talent's copy of the tree (``shared.scope``), read
+        inside the session (the default reads the ``Unit`` after its session closed)."""
+        with self.store.reading() as session:
+            return directory.parent_of(session, unit_id)
 
     @classmethod
     def rpc_examples(cls, cluster):
@@ -335,6 +342,52 @@ class TalentService(ServiceBase):
         township_id = schemas.optional_id(township_id, "township_id")
         with self.store.reading() as session:
             return wealth.summary(session, year, township_id)
+
+    # -- whose it is: routes' owners (``shared.scope`` calls them with the RPC's arguments, for
+    # callers bound to one unit only); each refuses bad input as its RPC does -----------------
+    def unit_of_cadre(self, cadre_id, *_args, **_kwargs):
+        return self._owner(owners.cadre_unit, inputs.positive_id(cadre_id, "cadre_id"),
+                           self.clock.today())
+
+    def unit_of_post(self, post_id, *_args, **_kwargs):
+        return self._owner(owners.post_unit, inputs.positive_id(post_id, "post_id"))
+
+    def unit_of_reserve_entry(self, cadre_id, *_args, **_kwargs):
+        return self._owner(owners.reserve_unit, inputs.positive_id(cadre_id, "cadre_id"))
+
+    def unit_of_duty_item(self, payload):
+        return self._owner(owners.duty_item_unit,
+                           schemas.load(schemas.DutyStatusInput, payload)["item_id"])
+
+    def unit_of_project(self, payload):
+        return self._owner(owners.project_unit,
+                           schemas.load(schemas.ProjectStatusInput, payload)["project_id"])
+
+    def unit_of_session_base(self, payload):
+        return self._owner(owners.base_unit, schemas.load(schemas.SessionInput, payload)["base_id"])
+
+    def unit_of_training_session(self, payload):
+        return self._owner(owners.training_session_unit,
+                           schemas.load(schemas.AttendanceInput, payload)["session_id"])
+
+    def unit_of_wealth_leader(self, payload):
+        return self._owner(owners.leader_village,
+                           schemas.load(schemas.HouseholdsInput, payload)["cadre_id"])
+
+    def unit_of_zone_leader(self, payload):
+        return self._owner(owners.leader_township,
+                           schemas.load(schemas.ZoneInput, payload)["leader_id"])
+
+    def unit_of_shop_leader(self, payload):
+        return self._owner(owners.leader_township,
+                           schemas.load(schemas.ShopInput, payload)["leader_id"])
+
+    def unit_of_shop(self, payload):
+        return self._owner(owners.shop_unit, schemas.load(schemas.SalesInput, payload)["shop_id"])
+
+    def _owner(self, find, *arguments):
+        with self.store.reading() as session:
+            return find(session, *arguments)
 
     # -- demo ------------------------------------------------------------------------------------
     @classmethod

@@ -33,6 +33,8 @@ def bases(session) -> list[dict]:
 
 
 def add_course(session, data) -> dict:
+    if data["township_id"] is not None:
+        directory.township(session, data["township_id"])
     course = Course(**data)
     session.add(course)
     session.flush()
@@ -41,7 +43,7 @@ def add_course(session, data) -> dict:
 
 def course_dict(course: Course) -> dict:
     return plain({"id": course.id, "title": course.title, "mode": course.mode,
-                  "hours": course.hours})
+                  "hours": course.hours, "township_id": course.township_id})
 
 
 def add_session(session, data) -> dict:

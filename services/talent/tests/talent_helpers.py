@@ -69,7 +69,7 @@ def person(store, member_id=None, **profile):
     data = {"name": "王建国", "gender": "male", "birth_date": date(1982, 5, 17),
             "education": "associate", "member_id": member_id,
             "standing": None if member_id else "activist", "experience_years": 6,
-            "experience": None, "registered_on": None, **profile}
+            "experience": None, "registered_on": None, "unit_id": None, **profile}
     with store.transaction() as session:
         return cadres.register(session, data, DAY)
 

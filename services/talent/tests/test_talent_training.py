@@ -16,7 +16,7 @@ def held(store):
         base = training.add_base(session, {"name": "黄骅市委党校", "location": "渤海路",
                                            "township_id": None})
         course = training.add_course(session, {"title": "冬枣提质增效现场教学", "mode": "field",
-                                               "hours": Decimal("4.0")})
+                                               "hours": Decimal("4.0"), "township_id": None})
         return training.add_session(session, {"course_id": course["id"], "base_id": base["id"],
                                               "held_on": date(2026, 10, 18), "hours": None})
 
