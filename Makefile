@@ -22,7 +22,7 @@ servers:
 run: $(STAMP)
 	$(PY) -m shared.cli run --config config/dev.yaml --demo
 
-# The whole suite as four pytest processes at once (scripts/test-shards.sh); one path runs alone:
+# The whole suite as five pytest processes at once (scripts/test-shards.sh); one path runs alone:
 # `make test T=services/affairs`.
 test: $(STAMP) servers
 	PY=$(PY) bash scripts/test-shards.sh $(T)

@@ -8,6 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 LOGS=var/test-logs
+if [ $# -gt 0 ]; then LOGS=var/test-logs/only-$$; fi   # one path's run leaves the others' logs
 mkdir -p "$LOGS"
 rm -f "$LOGS"/shard-*.log
 
@@ -15,7 +16,8 @@ SHARDS=(
   "tests/unit tests/contracts services/affairs"
   "tests/integration/test_stars_*.py tests/integration/test_cli.py services/tickets"
   "tests/integration/test_bus*.py tests/integration/test_idempotent_rpc.py tests/integration/test_members_*.py tests/integration/test_scaffold_project.py tests/integration/test_chaos_smoke.py"
-  "services/talent services/notify services/gateway"
+  "services/talent services/notify"
+  "services/gateway"
 )
 if [ $# -gt 0 ]; then SHARDS=("$*"); fi
 
