@@ -109,9 +109,7 @@ def cmd_serve(args, config):
     for cls in classes.values():
         runner.add_service(cls)
 
-    def shutdown(signum, frame):
-        eventlet.spawn_n(runner.stop)
-
+    shutdown = stop_once(runner)
     signal.signal(signal.SIGTERM, shutdown)
     runner.start()
     log.info("serving %s (pid %s)", ", ".join(classes), os.getpid())
@@ -121,7 +119,24 @@ def cmd_serve(args, config):
             runnlet.wait()
             return 0
         except KeyboardInterrupt:
-            eventlet.spawn_n(runner.stop)
+            shutdown()
+
+
+def stop_once(runner):
+    """A handler for SIGTERM and Ctrl-C that stops ``runner`` on the first signal and ignores
+    the repeats (orchestrators repeat SIGTERM; Ctrl-C reaches every process of the group):
+    nameko stopping a container twice at once unregisters its RPC consumer twice, and the
+    process then hangs or logs ``CRITICAL ... KeyError: <RpcConsumer>``."""
+    stopping = []
+
+    def stop(signum=None, frame=None):
+        if stopping:
+            log.info("already stopping; signal %s ignored", signum)
+            return
+        stopping.append(signum)
+        eventlet.spawn_n(runner.stop)
+
+    return stop
 
 
 def process_config(config, names):

@@ -137,3 +137,22 @@ def _answers(cluster):
         return cluster.members.health()["status"] == "ok"
     except Exception:
         return False
+
+
+def test_a_repeated_sigterm_stops_a_service_once_and_cleanly(tmp_path, amqp_uri):
+    """Orchestrators repeat SIGTERM (and a terminal's Ctrl-C reaches every process of the
+    group): nameko stopping one container twice at once unregistered its RPC consumer twice
+    (``CRITICAL ... KeyError: <RpcConsumer>``) or waited for ever."""
+    config = make_config(amqp_uri, {"members": f"sqlite:///{tmp_path}/m.db"})
+    migrate.upgrade(MembersService, config["services"]["members"]["database_url"])
+    process = jiceng("serve", "members", "--config", write_config(tmp_path, config))
+    try:
+        with rpc_client(config) as cluster:
+            wait_for(lambda: _answers(cluster), timeout=60, message="members answering")
+    finally:
+        for _ in range(3):
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.05)
+        output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "KeyError" not in output and "CRITICAL" not in output, output
