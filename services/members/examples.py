@@ -8,7 +8,7 @@ revoking, correcting, renaming, moving) gets a subject of its own.
 import base64
 from datetime import date, timedelta
 
-from services.members import resident_id
+from services.members import resident_id, roster
 
 
 def _day(days_ago: int) -> str:
@@ -79,6 +79,14 @@ def rpc_examples(cluster) -> dict[str, list[dict]]:
                   [person_for_sheet, "volunteer_service", _day(2), "1.5", "清扫"]])
     b64 = lambda content: base64.b64encode(content).decode()  # noqa: E731
 
+    def roster_row(number, gender="male"):
+        person = _person(village, number, gender=gender)
+        return [person[column] for column in roster.COLUMNS]
+
+    roster_csv = "\ufeff" + "\r\n".join(",".join(map(str, row)) for row in (
+        roster.COLUMNS, roster_row(30), roster_row(31, "female"))) + "\r\n"
+    roster_xlsx = _xlsx([list(roster.COLUMNS), roster_row(32)])
+
     return {
         "create_org_unit": [{"payload": {"name": "示例六村党支部", "kind": "village_branch",
                                          "parent_id": town}}],
@@ -92,6 +100,12 @@ def rpc_examples(cluster) -> dict[str, list[dict]]:
                             {"payload": _person(village2, 5, gender="female",
                                                 born=date(1990, 2, 28), phone="0317-1234567",
                                                 join_date="2012-07-01", status="probationary")}],
+        "import_members": [
+            {"branch_id": village, "filename": "名册.csv",
+             "content_base64": b64(roster_csv.encode())},
+            {"branch_id": village2, "filename": "名册.xlsx", "content_base64": b64(roster_xlsx)},
+        ],
+        "member_sheet_template": [{}],
         "get_member": [{"member_id": active}],
         "list_members": [{"branch_id": village, "state": "active", "offset": 0, "limit": 10}],
         "transfer_member": [{"payload": {"member_id": transferred, "to_branch_id": village2,

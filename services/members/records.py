@@ -169,13 +169,31 @@ def register_member(session, data: dict) -> Member:
     existing = session.scalar(select(Member.id).where(Member.resident_id == data["resident_id"]))
     if existing is not None:
         raise InvalidInput({"resident_id": [f"already registered (member {existing})"]})
-    member = Member(**data, category=orgtree.category_of(branch.kind), state="active",
-                    created_at=now())
-    session.add(member)
+    return add_members(session, branch, [data])[0]
+
+
+def add_members(session, branch: OrgUnit, people: list[dict]) -> list[Member]:
+    """Insert ``people`` (loaded ``MemberInput``, resident IDs known to be new) into ``branch``
+    and publish ``member_registered`` for each: one flush and one outbox statement, however
+    many they are (a roster sheet)."""
+    members = [Member(**data, category=orgtree.category_of(branch.kind), state="active",
+                      created_at=now()) for data in people]
+    session.add_all(members)
     session.flush()
-    session.publish("member_registered", {**member_place(member, branch), "name": member.name,
-                                          "status": member.status, "join_date": member.join_date})
-    return member
+    session.publish_many([("member_registered", {
+        **member_place(member, branch), "name": member.name, "status": member.status,
+        "join_date": member.join_date.isoformat()}) for member in members], validate="first")
+    return members
+
+
+def registered_resident_ids(session, numbers) -> dict[str, int]:
+    """``{resident_id: member_id}`` of the ``numbers`` that members already have."""
+    numbers, found = sorted(set(numbers)), {}
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start:start + 500]
+        found.update((number, ident) for number, ident in session.execute(
+            select(Member.resident_id, Member.id).where(Member.resident_id.in_(chunk))))
+    return found
 
 
 def active_member(session, member_id, field="member_id") -> Member:

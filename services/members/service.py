@@ -3,18 +3,20 @@ import base64
 import binascii
 from datetime import date
 
+from marshmallow import ValidationError
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from services.members import api as http_api
-from services.members import development, records, schemas, sheets
-from services.members.models import Base, Candidate, Member, OrgUnit, Team
+from services.members import development, records, roster, schemas, sheets
+from services.members.models import Activity, Base, Candidate, Member, OrgUnit, Team
 from shared import config as config_module
 from shared import inputs
 from shared.api import Permissions
 from shared.bus.store import Store
 from shared.bus.requests import rpc_write
-from shared.errors import InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound
 from shared.bus.refusals import rpc
 from shared.service import ServiceBase
 
@@ -63,6 +65,35 @@ def _sheet_errors(refused: InvalidInput, argument: str) -> InvalidInput:
                          for field, reasons in refused.errors.items()})
 
 
+def _sheet_file(filename, content_base64) -> tuple[str, bytes]:
+    """(the file name, the bytes) of an uploaded sheet (a .csv or .xlsx ``filename``, the file
+    as base64 text); ``InvalidInput`` naming the argument at fault."""
+    filename = _require_text(filename, "filename", 255)
+    try:
+        sheets.format_of(filename)
+    except InvalidInput as refused:
+        raise _sheet_errors(refused, "filename") from None
+    if not isinstance(content_base64, str):
+        raise InvalidInput({"content_base64": ["must be the file as base64 text"]})
+    try:
+        return filename, base64.b64decode(content_base64, validate=True)
+    except (binascii.Error, TypeError, ValueError):
+        raise InvalidInput({"content_base64": ["is not valid base64"]}) from None
+
+
+def _id_as_given(value):
+    """``value`` read as the schemas read an id (``"12"`` and full-width digits included), or
+    None when it is not one (the RPC then refuses it itself)."""
+    try:
+        return inputs.Id().deserialize(value)
+    except (ValidationError, TypeError, ValueError):
+        return None
+
+
+def _field(payload, name):
+    return _id_as_given(payload.get(name)) if isinstance(payload, dict) else None
+
+
 class MembersService(ServiceBase):
     api = http_api.ROUTES
     name = "members"
@@ -78,6 +109,51 @@ class MembersService(ServiceBase):
         """Valid calls for the shared input fuzz suite (``ServiceBase.rpc_examples``)."""
         from services.members.examples import rpc_examples
         return rpc_examples(cluster)
+
+    # -- scope (shared.scope): the unit a by-id route's object belongs to -----------------------
+    scope_units = OrgUnit
+
+    def scope_parent_of(self, unit_id):
+        """The parent of ``unit_id`` in the organisation tree (None at the root, for a unit
+        not known, or for a value no id column holds)."""
+        if _id_as_given(unit_id) != unit_id:
+            return None
+        with self.store.reading() as session:
+            return session.scalar(select(OrgUnit.parent_id).where(OrgUnit.id == unit_id))
+
+    def _branch_of_member(self, member_id):
+        if member_id is None:
+            return None
+        with self.store.reading() as session:
+            return session.scalar(select(Member.branch_id).where(Member.id == member_id))
+
+    def branch_of_member(self, member_id, *_, **__):
+        """The branch of member ``member_id`` (None: no such member)."""
+        return self._branch_of_member(_id_as_given(member_id))
+
+    def branch_of_payload_member(self, payload, *_, **__):
+        """The branch of the member a body names (``member_id``)."""
+        return self._branch_of_member(_field(payload, "member_id"))
+
+    def units_of_activity_input(self, payload, *_, **__):
+        """The branch of the activity's member, and the branch the payload names, if any."""
+        units = [self._branch_of_member(_field(payload, "member_id")), _field(payload, "branch_id")]
+        return [unit for unit in units if unit is not None] or None
+
+    def units_of_transfer(self, payload, *_, **__):
+        """The member's branch now and the branch they go to: both must be in scope."""
+        units = [self._branch_of_member(_field(payload, "member_id")),
+                 _field(payload, "to_branch_id")]
+        return [unit for unit in units if unit is not None] or None
+
+    def branch_of_activity(self, activity_id, *_, **__):
+        """The branch of the member an activity belongs to (None: no such activity)."""
+        activity_id = _id_as_given(activity_id)
+        if activity_id is None:
+            return None
+        with self.store.reading() as session:
+            return session.scalar(select(Member.branch_id).join(
+                Activity, Activity.member_id == Member.id).where(Activity.id == activity_id))
 
     # -- organisation tree ---------------------------------------------------------------------
     @rpc_write
@@ -178,6 +254,34 @@ class MembersService(ServiceBase):
         with self.store.reading() as session:
             return records.history(session, _require_id(member_id, "member_id"))
 
+    @rpc_write
+    def import_members(self, branch_id, filename, content_base64):
+        """Register a branch's members from a roster sheet (CSV or XLSX, base64; columns in
+        ``roster``): every row is registered, each publishing ``member_registered`` like
+        ``register_member``, or none, with ``InvalidInput`` keyed ``"row N.column"`` for every
+        problem (bad values, a resident ID twice in the sheet or already registered)."""
+        branch_id = _require_id(branch_id, "branch_id")
+        filename, content = _sheet_file(filename, content_base64)
+        try:
+            rows = roster.parse(content, filename)
+        except InvalidInput as refused:
+            raise _sheet_errors(refused, "content_base64") from None
+        with self.store.transaction() as session:
+            branch = records._branch(session, branch_id)
+            registered = records.registered_resident_ids(session, roster.resident_ids(rows))
+            people = roster.validate_rows(rows, branch_id, registered)
+            try:
+                ids = [member.id for member in records.add_members(session, branch, people)]
+            except IntegrityError:
+                raise Conflict("a member with a resident ID of this sheet was registered "
+                               "meanwhile; upload the sheet again for the report") from None
+            return {"imported": len(ids), "member_ids": ids}
+
+    @rpc
+    def member_sheet_template(self):
+        """The roster sheet's header row, as base64 CSV (see ``import_members``)."""
+        return base64.b64encode(roster.template_csv()).decode()
+
     # -- activities ----------------------------------------------------------------------------
     @rpc_write
     def record_activity(self, payload):
@@ -189,17 +293,7 @@ class MembersService(ServiceBase):
     def import_activities(self, branch_id, filename, content_base64):
         """A branch's sheet (CSV or XLSX, base64): all rows are stored, or none with a report."""
         branch_id = _require_id(branch_id, "branch_id")
-        filename = _require_text(filename, "filename", 255)
-        try:
-            sheets.format_of(filename)
-        except InvalidInput as refused:
-            raise _sheet_errors(refused, "filename") from None
-        if not isinstance(content_base64, str):
-            raise InvalidInput({"content_base64": ["must be the file as base64 text"]})
-        try:
-            content = base64.b64decode(content_base64, validate=True)
-        except (binascii.Error, TypeError, ValueError):
-            raise InvalidInput({"content_base64": ["is not valid base64"]}) from None
+        filename, content = _sheet_file(filename, content_base64)
         try:
             rows = sheets.parse(content, filename)
         except InvalidInput as refused:

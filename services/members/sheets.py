@@ -1,7 +1,9 @@
-"""Batch import of activities from a CSV (UTF-8, BOM optional) or XLSX sheet.
+"""Sheets (CSV, UTF-8 with BOM optional, or XLSX) read into rows, and the activity sheet.
 
-The header row names ``ActivityInput`` fields; the member is given by ``resident_id`` or
-``member_id``. Row numbers are the sheet's own (header = row 1); blank rows are skipped.
+``table`` reads any sheet whose header row names its columns; ``parse`` / ``validate_rows``
+are the activity sheet: the header names ``ActivityInput`` fields, the member is given by
+``resident_id`` or ``member_id``. Row numbers are the sheet's own (header = row 1); blank rows
+are skipped. The member roster sheet is ``roster``.
 """
 import csv
 import io
@@ -89,8 +91,16 @@ def format_of(filename: str) -> str:
 
 
 def parse(content: bytes, filename: str) -> list[dict]:
-    """Raw rows of the sheet as dicts (empty cells left out, ``"_row"``: the sheet row number,
-    ``"_extra"``: values right of the last header column, refused by ``validate_rows``).
+    """Raw rows of an activity sheet (see ``table``): the member by ``resident_id`` or
+    ``member_id``, then ``kind`` and ``occurred_on``."""
+    return table(content, filename, COLUMNS,
+                 (MEMBER_COLUMNS,) + tuple((name,) for name in REQUIRED_COLUMNS))
+
+
+def table(content: bytes, filename: str, columns, required) -> list[dict]:
+    """Raw rows of a sheet whose header row names some of ``columns`` and at least one of each
+    group in ``required``, as dicts (empty cells left out, ``"_row"``: the sheet row number,
+    ``"_extra"``: values right of the last header column, for the caller to refuse).
 
     Raises ``InvalidInput({"file": [...]})`` for an unknown format, an unreadable file, a missing
     header, unknown or missing columns, no data rows or more than ``MAX_ROWS`` data rows."""
@@ -101,17 +111,15 @@ def parse(content: bytes, filename: str) -> list[dict]:
     names = [str(c).strip().lower() if c is not None else "" for c in header]
     while names and not names[-1]:
         names.pop()
-    if header_row != 1 or "" in names or not set(names) & set(COLUMNS):
-        raise _file_error("row 1 must be the header row naming the columns: " + ", ".join(COLUMNS))
-    unknown = [n for n in names if n not in COLUMNS]
+    if header_row != 1 or "" in names or not set(names) & set(columns):
+        raise _file_error("row 1 must be the header row naming the columns: " + ", ".join(columns))
+    unknown = [n for n in names if n not in columns]
     if unknown:
-        raise _file_error(f"unknown column(s): {', '.join(unknown)}; allowed: {', '.join(COLUMNS)}")
+        raise _file_error(f"unknown column(s): {', '.join(unknown)}; allowed: {', '.join(columns)}")
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise _file_error(f"repeated column(s): {', '.join(repeated)}")
-    missing = [n for n in REQUIRED_COLUMNS if n not in names]
-    if not set(MEMBER_COLUMNS) & set(names):
-        missing.insert(0, "resident_id or member_id")
+    missing = [" or ".join(group) for group in required if not set(group) & set(names)]
     if missing:
         raise _file_error(f"missing column(s): {', '.join(missing)}")
     data = rows[1:]
@@ -130,7 +138,7 @@ def parse(content: bytes, filename: str) -> list[dict]:
     return out
 
 
-def _resident_id_text(value):
+def resident_id_text(value) -> str:
     """A resident ID cell as text, NFKC-normalised (full-width digits as typed by a Chinese
     input method become ASCII) and upper-cased."""
     return normalise_digits(str(value)).strip().upper()
@@ -157,7 +165,7 @@ def validate_rows(rows: list[dict], resolve_member) -> list[dict]:
         if raw.get("_extra"):
             problems["_row"] = ["values found right of the last named column"]
         if raw.get("resident_id") is not None:
-            number_text = _resident_id_text(raw["resident_id"])
+            number_text = resident_id_text(raw["resident_id"])
             found = rid.problems(number_text)
             if found and isinstance(raw["resident_id"], float):
                 found.append("store resident IDs as text: a number cell loses digits")
