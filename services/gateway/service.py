@@ -13,7 +13,8 @@ from nameko.extensions import DependencyProvider
 from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
-from services.gateway import dispatch, metrics, openapi, own, routing, settings as settings_module
+from services.gateway import (dispatch, metrics, open311, openapi, own, routing,
+                              settings as settings_module)
 from services.gateway.calling import Services
 from services.gateway.models import Base, Unit
 from services.gateway.public_cache import PublicCache
@@ -104,7 +105,24 @@ class GatewayService(ServiceBase):
 
     @http("GET", "/")
     def home(self, request):
-        return Response(status=302, headers={"Location": "/api/v1/docs"})
+        return self._page("home", pages.home, request)
+
+    @http("GET,POST", "/console/<path:section>")
+    def page_console_section(self, request, section):
+        return self._page("console_section", pages.console_section, request, section=section)
+
+    @http("GET,POST", "/open311/<path:path>")
+    def open311_api(self, request, path):
+        """Open311 GeoReport v2 (``open311.py``), answered by the tickets service; a POST (a
+        city system opening a ticket with its ``api_key``) is audited like every write."""
+        request_id = dispatch.request_id_of(request)
+        response = open311.handle(self.services, request, request_id)
+        if request.method == "POST":
+            gateway = dispatch.Gateway(self.web.url_map, self.web.own, self.settings,
+                                       self.services, self.store)
+            gateway._audit(request, {"user": "open311", "role": "open311_client"},
+                           "tickets.open311_create", response.status_code, request_id)
+        return response
 
     @http("GET", "/health")
     def live(self, request):

@@ -5,9 +5,22 @@ Villagers' tickets (``/tickets``) need ``tickets.write`` to act on; the three-le
 configuration and need ``tickets.configure`` (county administrators). Who acted on a ticket
 (``by`` in the service's schemas) is the caller's login, never a field of the request.
 
+Scope (``shared.scope``; the service checks it again for a caller bound to one unit): a ticket
+is the unit's that hosts the service point where it was opened (``TicketsService.unit_of_ticket``:
+a village's ticket stays its village's when it is escalated to the township or reassigned, so
+the village's cadres and proxy agents keep following it, the township's staff handle every
+ticket of their villages, and an escalation is checked against the ticket before it moves). A
+new ticket is the unit's that hosts its service point; a reassignment must cover the ticket and
+the point it goes to; a station (its rota, its agents) is its host unit's. ``GET /tickets``
+names its unit by ``unit_id`` (the tickets concerning that unit or a unit under it): a village
+cadre gives their village, a township staff member their township (``township_id`` stays a
+plain filter; county-wide callers may leave ``unit_id`` out). Matters of the catalogue and the
+measures' county and station views name no unit.
+
 Not published (refused to gateway callers): ``known_unit`` and ``known_member`` (the service's
-copy of the members directory, for other services) and ``scan_time_limits`` (the scheduler's
-scan, which runs on its own timer)."""
+copy of the members directory, for other services), ``scan_time_limits`` (the scheduler's
+scan, which runs on its own timer) and the ``open311_*`` RPCs (the gateway's Open311 endpoint
+calls them without a caller: the api_key of a POST is the credential)."""
 from marshmallow import fields, validate
 
 from services.tickets import schemas
@@ -41,23 +54,27 @@ AgentBody = body("AgentBody", schemas.AgentInput, without=())
 MatterBody = body("TicketMatterBody", schemas.MatterInput, without=())
 
 
-def _action(verb, rpc, summary, schema):
+def _action(verb, rpc, summary, schema, owner="unit_of_ticket"):
     return Route("POST", f"{TICKET}/{verb}", rpc, summary, body=schema, caller_arg="by",
-                 permission=WRITE, tags=("tickets",))
+                 permission=WRITE, owner=owner, tags=("tickets",))
 
 
 ROUTES = (
     # -- tickets ----------------------------------------------------------------------------------
     Route("POST", "/tickets", "open_ticket",
           "Open a ticket at a service point (a proxy agent's needs the villager's consent)",
-          body=OpenTicketBody, caller_arg="by", permission=WRITE, status=201, tags=("tickets",)),
+          body=OpenTicketBody, caller_arg="by", permission=WRITE, owner="unit_of_opening",
+          status=201, tags=("tickets",)),
     Route("GET", "/tickets", "list_tickets", "Tickets, newest first",
-          query={"service_point_id": fields.Integer(validate=validate.Range(1)),
+          query={"unit_id": fields.Integer(validate=validate.Range(1), metadata={
+                     "description": "the tickets concerning this unit or a unit under it "
+                                    "(required of a caller bound to one unit)"}),
+                 "service_point_id": fields.Integer(validate=validate.Range(1)),
                  "township_id": fields.Integer(validate=validate.Range(1)),
                  "status": fields.String(validate=validate.OneOf(STATUSES))},
-          paged=True, permission=READ, unit="query:township_id", tags=("tickets",)),
+          paged=True, permission=READ, unit="query:unit_id", tags=("tickets",)),
     Route("GET", TICKET, "get_ticket", "One ticket with its history", permission=READ,
-          tags=("tickets",)),
+          owner="unit_of_ticket", tags=("tickets",)),
     _action("accept", "accept_ticket", "Accept a ticket", TicketActionBody),
     _action("start", "start_ticket", "Start work on an accepted ticket", TicketActionBody),
     _action("hold", "hold_ticket",
@@ -69,7 +86,8 @@ ROUTES = (
             TicketReopenBody),
     _action("escalate", "escalate_ticket", "Send a ticket up one level", TicketEscalateBody),
     _action("reassign", "reassign_ticket",
-            "Hand a ticket to another service point or agent at its level", TicketReassignBody),
+            "Hand a ticket to another service point or agent at its level", TicketReassignBody,
+            owner="units_of_reassignment"),
     _action("rate", "rate_ticket", "The villager's rating of a resolved ticket", TicketRateBody),
     # -- measures ---------------------------------------------------------------------------------
     Route("GET", "/tickets/measures/<any(township):scope>/<int:scope_id>", "measures",
@@ -91,16 +109,19 @@ ROUTES = (
                  "township_id": fields.Integer(validate=validate.Range(1))},
           permission=READ, unit="query:township_id", tags=("stations",)),
     Route("GET", "/stations/<int:service_point_id>", "get_service_point",
-          "One service point with its rota and agents", permission=READ, tags=("stations",)),
+          "One service point with its rota and agents", permission=READ,
+          owner="unit_of_service_point", tags=("stations",)),
     Route("PUT", "/stations/<int:service_point_id>/rota", "set_duty_rota",
           "Replace a service point's duty rota", body=RotaBody, permission=CONFIGURE,
-          tags=("stations",)),
+          owner="unit_of_service_point", tags=("stations",)),
     Route("GET", "/stations/<int:service_point_id>/on-duty", "on_duty",
-          "Who is on duty at a service point now", permission=READ, tags=("stations",)),
+          "Who is on duty at a service point now", permission=READ,
+          owner="unit_of_service_point", tags=("stations",)),
     Route("POST", "/agents", "register_agent", "Register a proxy agent of a service point",
-          body=AgentBody, permission=CONFIGURE, status=201, tags=("stations",)),
+          body=AgentBody, permission=CONFIGURE, owner="unit_of_new_agent", status=201,
+          tags=("stations",)),
     Route("POST", "/agents/<int:agent_id>/retirement", "retire_agent", "Retire a proxy agent",
-          permission=CONFIGURE, tags=("stations",)),
+          permission=CONFIGURE, owner="unit_of_agent", tags=("stations",)),
     # -- the catalogue ----------------------------------------------------------------------------
     Route("GET", "/catalogue", "list_matters", "The matters villagers can bring",
           query={"include_withdrawn": fields.Boolean()}, permission=READ, tags=("catalogue",)),

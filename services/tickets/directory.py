@@ -72,6 +72,24 @@ def township_of(unit: Unit) -> int | None:
     return unit.township_id
 
 
+def parent_of(session, unit_id) -> int | None:
+    """A unit's parent id (None at the root, or for a unit not known)."""
+    parent = session.scalar(select(Unit.parent_id).where(Unit.id == unit_id))
+    return None if parent == unit_id else parent
+
+
+def subtree(session, unit_id: int, max_depth: int = 32) -> set[int]:
+    """``unit_id`` and every unit under it, as far as the service knows the tree."""
+    found, frontier = {unit_id}, {unit_id}
+    for _ in range(max_depth):
+        below = set(session.scalars(select(Unit.id).where(Unit.parent_id.in_(sorted(frontier)))))
+        frontier = below - found
+        if not frontier:
+            break
+        found |= frontier
+    return found
+
+
 def remember_units(session, rows) -> int:
     """Upsert units learned by RPC (the demo loader asks members directly): same values as the
     events carry, so a later event changes nothing."""

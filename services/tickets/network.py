@@ -40,6 +40,17 @@ def point(session, point_id, active=False) -> ServicePoint:
     return found
 
 
+def unit_of_point(session, point_id) -> int | None:
+    """The organisation unit hosting a service point (None: no such point)."""
+    return session.scalar(select(ServicePoint.unit_id).where(ServicePoint.id == point_id))
+
+
+def unit_of_agent(session, agent_id) -> int | None:
+    """The organisation unit hosting a proxy agent's service point (None: no such agent)."""
+    return session.scalar(select(ServicePoint.unit_id).join(
+        Agent, Agent.service_point_id == ServicePoint.id).where(Agent.id == agent_id))
+
+
 def point_dict(point: ServicePoint) -> dict:
     return {"id": point.id, "unit_id": point.unit_id, "level": point.level, "name": point.name,
             "township_id": point.township_id, "active": point.active}

@@ -25,6 +25,7 @@ SPEC = "http://wiki.open311.org/GeoReport_v2"
 FORMAT = "json"
 OPEN_STATUSES = ("open", "accepted", "in_progress", "waiting")
 CLOSED_STATUSES = ("resolved", "closed")
+FIRST_YEAR, LAST_YEAR = 1970, 2999        # start_date and end_date
 
 
 class Open311Error(Exception):
@@ -72,9 +73,12 @@ def parse_w3(value: str, field: str) -> datetime:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
             if moment.tzinfo is None:
                 raise ValueError("no timezone")
+        if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+            raise ValueError("out of range")
     except ValueError:
-        raise Open311Error(400, f"{field} must be a w3 datetime with a timezone, "
-                                f"e.g. 2026-10-01T00:00:00+08:00") from None
+        raise Open311Error(400, f"{field} must be a w3 datetime with a timezone from "
+                                f"{FIRST_YEAR} to {LAST_YEAR}, e.g. 2026-10-01T00:00:00+08:00") \
+            from None
     return moment.astimezone(timezone.utc)
 
 

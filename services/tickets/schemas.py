@@ -121,6 +121,7 @@ class RateInput(ActionInput):
 class TicketQuery(Schema):
     service_point_id = inputs.Id(allow_none=True)
     township_id = inputs.Id(allow_none=True)
+    unit_id = inputs.Id(allow_none=True)
     status = fields.String(allow_none=True, validate=validate.OneOf(
         ("open", "accepted", "in_progress", "waiting", "resolved", "closed")))
     offset = inputs.Integer(strict=True, minimum=0, maximum=10_000_000)

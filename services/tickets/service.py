@@ -1,16 +1,16 @@
 """The tickets service: the three-level service network (三级平台、两个代办) and villagers'
-tickets through it, with time limits in working days, measures, and an Open311 interface."""
+tickets through it, with time limits in working days, measures, and the Open311 answers the
+gateway's ``/open311`` endpoint serves."""
 import logging
 
 from nameko.timer import Timer
 
 from services.tickets import api as http_api
-from services.tickets import (catalogue, directory, network, open311_http, reports, scheduler,
-                              schemas, sla, ticket_flow)
+from services.tickets import (catalogue, directory, network, open311_answers, reports,
+                              scheduler, schemas, sla, ticket_flow)
 from services.tickets import settings as settings_module
 from services.tickets.clock import Clock
 from services.tickets.models import Base, KnownMember, Unit
-from services.tickets.web import http
 from shared import inputs
 from shared.bus import Store, rpc_write, subscribe_batch
 from shared.bus.refusals import rpc
@@ -18,7 +18,6 @@ from shared.errors import InvalidInput, NotFound
 from shared.service import ServiceBase
 
 log = logging.getLogger(__name__)
-O311 = open311_http.BASE
 
 
 class ScanTimer(Timer):
@@ -36,6 +35,51 @@ class TicketsService(ServiceBase):
     store = Store(Base.metadata)
     settings = settings_module.TicketSettings()
     clock = Clock()
+    scope_units = Unit
+
+    # -- scope: whose unit a call acts on (the ``owner`` of routes in ``api``) -----------------
+    # Called with the RPC's own arguments before it runs, for a caller bound to one unit; None
+    # (no such object, or not an id) leaves the answer to the RPC itself.
+    def unit_of_ticket(self, ticket_id, payload=None, by=None):
+        """The unit a ticket concerns (``ticket_flow.unit_of``)."""
+        return self._owner(ticket_flow.unit_of, ticket_id)
+
+    def units_of_reassignment(self, ticket_id, payload=None, by=None):
+        """The ticket's unit and the unit hosting the service point it is handed to."""
+        ticket_unit = self.unit_of_ticket(ticket_id)
+        if ticket_unit is None:
+            return None
+        target = payload.get("service_point_id") if isinstance(payload, dict) else None
+        target_unit = self.unit_of_service_point(target)
+        return [ticket_unit] if target_unit is None else [ticket_unit, target_unit]
+
+    def unit_of_opening(self, payload, by=None):
+        """The unit hosting the service point a new ticket is opened at."""
+        point = payload.get("service_point_id") if isinstance(payload, dict) else None
+        return self.unit_of_service_point(point)
+
+    def unit_of_service_point(self, service_point_id, payload=None):
+        return self._owner(network.unit_of_point, service_point_id)
+
+    def unit_of_agent(self, agent_id):
+        return self._owner(network.unit_of_agent, agent_id)
+
+    def unit_of_new_agent(self, payload):
+        point = payload.get("service_point_id") if isinstance(payload, dict) else None
+        return self.unit_of_service_point(point)
+
+    def scope_parent_of(self, unit_id):
+        """The unit's parent in the service's copy of the tree (read as a value: the default
+        reads it from a row its closed session has expired)."""
+        with self.store.reading() as session:
+            return directory.parent_of(session, unit_id)
+
+    def _owner(self, find, object_id):
+        if isinstance(object_id, bool) or not isinstance(object_id, int) \
+                or not 1 <= object_id <= inputs.MAX_ID:
+            return None
+        with self.store.reading() as session:
+            return find(session, object_id)
 
     # -- directory: learned from the members service --------------------------------------------
     @subscribe_batch(bindings_from=lambda config: directory.BINDINGS)
@@ -183,11 +227,13 @@ class TicketsService(ServiceBase):
 
     @rpc
     def list_tickets(self, query=None, service_point_id=None, township_id=None, status=None,
-                     offset=None, limit=None):
-        """Filters in ``query`` (a dict) or as arguments (``GET /tickets``), arguments winning."""
+                     offset=None, limit=None, unit_id=None):
+        """Filters in ``query`` (a dict) or as arguments (``GET /tickets``), arguments winning;
+        ``unit_id``: the tickets concerning that unit or a unit under it (``ticket_flow``)."""
         given = {name: value for name, value in (
             ("service_point_id", service_point_id), ("township_id", township_id),
-            ("status", status), ("offset", offset), ("limit", limit)) if value is not None}
+            ("unit_id", unit_id), ("status", status), ("offset", offset), ("limit", limit))
+            if value is not None}
         query = {} if query is None else query
         data = schemas.load(schemas.TicketQuery, {**query, **given} if isinstance(query, dict)
                             else query, field="query")
@@ -225,30 +271,41 @@ class TicketsService(ServiceBase):
         with self.store.reading() as session:
             return reports.export_file(session, start, end, fmt)
 
-    # -- Open311 GeoReport v2 (HTTP, services.tickets.http_address) ------------------------------
-    @http("GET", "/open311/discovery.json")
-    def open311_discovery(self, request):
-        return open311_http.discovery(self.settings, request)
+    # -- Open311 GeoReport v2 (internal: the gateway's /open311 endpoint calls these) --------------
+    # Each answers (status, body): the spec's JSON value or its error list with the HTTP status
+    # (``open311_answers``). Not in ``api``: a POST's api_key is the credential, checked here.
+    @rpc
+    def open311_discovery(self, host_url):
+        return open311_answers.discovery(open311_answers.part(host_url, "host_url"))
 
-    @http("GET", O311 + "/services.<fmt>")
-    def open311_services(self, request, fmt):
-        return open311_http.services(self.store, self.settings, request, fmt)
+    @rpc
+    def open311_services(self, args=None, format="json"):
+        args, fmt = _open311_arguments(args, format)
+        return open311_answers.services(self.store, self.settings, args, fmt)
 
-    @http("GET", O311 + "/services/<service_code>.<fmt>")
-    def open311_definition(self, request, service_code, fmt):
-        return open311_http.definition(self.store, self.settings, request, service_code, fmt)
+    @rpc
+    def open311_definition(self, service_code, args=None, format="json"):
+        args, fmt = _open311_arguments(args, format)
+        code = open311_answers.part(service_code, "service_code")
+        return open311_answers.definition(self.store, self.settings, args, code, fmt)
 
-    @http("POST", O311 + "/requests.<fmt>")
-    def open311_create(self, request, fmt):
-        return open311_http.create(self.store, self.settings, self.clock(), request, fmt)
+    @rpc_write
+    def open311_create(self, form, args=None, format="json"):
+        """A POST's ``form`` (and query ``args``): opens a ticket for the api_key's client."""
+        args, fmt = _open311_arguments(args, format)
+        form = open311_answers.plain(form, "form")
+        return open311_answers.create(self.store, self.settings, self.clock(), form, args, fmt)
 
-    @http("GET", O311 + "/requests.<fmt>")
-    def open311_requests(self, request, fmt):
-        return open311_http.requests(self.store, self.settings, self.clock(), request, fmt)
+    @rpc
+    def open311_requests(self, args=None, format="json"):
+        args, fmt = _open311_arguments(args, format)
+        return open311_answers.requests(self.store, self.settings, self.clock(), args, fmt)
 
-    @http("GET", O311 + "/requests/<service_request_id>.<fmt>")
-    def open311_request(self, request, service_request_id, fmt):
-        return open311_http.one(self.store, self.settings, request, service_request_id, fmt)
+    @rpc
+    def open311_request(self, service_request_id, args=None, format="json"):
+        args, fmt = _open311_arguments(args, format)
+        wanted = open311_answers.part(service_request_id, "service_request_id")
+        return open311_answers.one(self.store, self.settings, args, wanted, fmt)
 
     # -- demo -----------------------------------------------------------------------------------
     @classmethod
@@ -266,6 +323,12 @@ class TicketsService(ServiceBase):
 def _acting(payload, by):
     """``payload`` with who acts (``by``: the caller's login, given by the gateway) in it."""
     return {**payload, "by": by} if by is not None and isinstance(payload, dict) else payload
+
+
+def _open311_arguments(args, fmt) -> tuple[dict, str]:
+    """The query's arguments and the format of an Open311 call (``InvalidInput`` naming the
+    parameter for what no HTTP request carries)."""
+    return open311_answers.plain(args, "args"), open311_answers.part(fmt, "format")
 
 
 def _found(session, model, key, what):

@@ -2,12 +2,9 @@
 mapping in the environment config overrides any of them, key by key) and the runtime keys under
 ``services.tickets`` of the environment config:
 
-* ``http_address``: where the Open311 HTTP interface listens, ``[host:]port``. Default
-  ``127.0.0.1:0`` (a free port on the loopback: a config that names no address, such as a test's,
-  never collides with another process); ``config/dev.yaml`` and ``compose.yaml`` say
-  ``0.0.0.0:8311`` (``TICKETS_HTTP_ADDRESS``).
-* ``open311_api_keys``: the keys city systems POST with, ``client:key`` separated by commas (a
-  string, from ``TICKETS_OPEN311_API_KEYS``) or a list; none: POST is refused with 403.
+* ``open311_api_keys``: the keys city systems POST Open311 requests with (through the
+  gateway's ``/open311`` endpoint), ``client:key`` separated by commas (a string, from
+  ``TICKETS_OPEN311_API_KEYS``) or a list; none: POST is refused with 403.
 * ``scan_interval_seconds``: how often the time-limit scheduler runs (default 60).
 """
 from __future__ import annotations
@@ -20,7 +17,6 @@ from nameko.extensions import DependencyProvider
 from shared import config as config_module
 from services.tickets.workdays import WorkCalendar
 
-DEFAULT_HTTP_ADDRESS = "127.0.0.1:0"
 DEFAULT_SCAN_SECONDS = 60.0
 
 
@@ -50,7 +46,6 @@ def api_keys(value) -> dict[str, str]:
 @dataclass
 class Settings:
     rules: dict
-    http_address: str = DEFAULT_HTTP_ADDRESS
     scan_interval_seconds: float = DEFAULT_SCAN_SECONDS
     open311_keys: dict = field(default_factory=dict)
     calendar: WorkCalendar = None
@@ -101,7 +96,6 @@ def load(config: dict | None = None) -> Settings:
     runtime = config_module.service_section(config, "tickets")
     return Settings(
         rules=rules,
-        http_address=str(runtime.get("http_address") or DEFAULT_HTTP_ADDRESS),
         scan_interval_seconds=float(runtime.get("scan_interval_seconds") or DEFAULT_SCAN_SECONDS),
         open311_keys=api_keys(runtime.get("open311_api_keys")))
 

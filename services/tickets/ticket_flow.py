@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from services.tickets import catalogue, lifecycle, network, payloads, routing, sla
-from services.tickets.models import KnownMember, Ticket, TicketChange
+from services.tickets import catalogue, directory, lifecycle, network, payloads, routing, sla
+from services.tickets.models import KnownMember, ServicePoint, Ticket, TicketChange
 from shared.errors import Conflict, InvalidInput, NotFound
 
 SCHEDULER = "scheduler"
@@ -68,6 +68,14 @@ def open_ticket(session, settings, data, now: datetime, channel=None, client=Non
     record(session, ticket, "open", data["by"], None, now, f"{matter.name}: handled by {where}")
     session.publish("ticket_opened", payloads.opened(ticket, agent_member(session, ticket), today))
     return payloads.ticket_dict(ticket)
+
+
+def unit_of(session, ticket_id) -> int | None:
+    """The organisation unit a ticket concerns: the one hosting the service point where it was
+    opened (a village ticket is its village's wherever escalation takes it; a ticket opened at
+    a township centre is the township's). None when there is no such ticket."""
+    return session.scalar(select(ServicePoint.unit_id).join(
+        Ticket, Ticket.opened_point_id == ServicePoint.id).where(Ticket.id == ticket_id))
 
 
 def ticket_for_update(session, ticket_id) -> Ticket:
@@ -225,10 +233,17 @@ def detail(session, ticket_id) -> dict:
 
 
 def list_tickets(session, query) -> list[dict]:
+    """Newest first, filtered by ``query``: ``service_point_id`` (the point handling it now),
+    ``township_id``, ``status``, and ``unit_id``: the tickets concerning that unit or a unit
+    under it (opened at a service point such a unit hosts, see ``unit_of``)."""
     statement = select(Ticket).order_by(Ticket.id.desc())
     for field in ("service_point_id", "township_id", "status"):
         if query.get(field) is not None:
             statement = statement.where(getattr(Ticket, field) == query[field])
+    if query.get("unit_id") is not None:
+        units = sorted(directory.subtree(session, query["unit_id"]))
+        statement = statement.where(Ticket.opened_point_id.in_(
+            select(ServicePoint.id).where(ServicePoint.unit_id.in_(units))))
     statement = statement.offset(query.get("offset", 0)).limit(query.get("limit", 100))
     return [payloads.ticket_dict(t) for t in session.scalars(statement)]
 

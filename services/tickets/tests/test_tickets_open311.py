@@ -1,15 +1,19 @@
-"""The Open311 GeoReport v2 interface over HTTP (nameko ``@http`` on a free port), on PostgreSQL
-and SQLite: every method's JSON shape against the spec's examples, the standard filters,
-jurisdiction_id and api_key as the spec says, and errors as ``[{"code", "description"}]``."""
+"""The Open311 GeoReport v2 RPCs the gateway's ``/open311`` endpoint calls, over the real
+RabbitMQ, on PostgreSQL and SQLite: every method's JSON shape against the spec's examples, the
+standard filters, jurisdiction_id and api_key as the spec says, errors as ``[status,
+[{"code", "description"}]]``, plain-data refusals naming the parameter, and no caller from the
+gateway (the RPCs are not published in ``api``)."""
 import re
 
 import pytest
-import requests
 from nameko.testing.utils import get_container, get_extension
+from sqlalchemy import func, select
 
 from services.tickets.clock import Clock
+from services.tickets.models import ServicePoint, Ticket
 from services.tickets.service import TicketsService
-from services.tickets.web import TicketsWebServer
+from shared.bus.rpc import rpc_client
+from shared.errors import Conflict, Forbidden, InvalidInput
 from tests.support.fixtures import make_config
 from tests.support.running import services_running
 from tickets_county import at, build
@@ -39,18 +43,31 @@ def endpoint(amqp_uri, db_url_factory):
     config = make_config(amqp_uri, {"tickets": url})
     config["services"]["tickets"]["open311_api_keys"] = f"city-hotline:{KEY}, other:another-key"
     with services_running(config, TicketsService) as runner:
-        container = get_container(runner, TicketsService)
-        get_extension(container, Clock).set(at(2026, 10, 8, 10))
-        host, port = get_extension(container, TicketsWebServer).address
-        yield f"http://{host}:{port}/open311/v2", county, get_extension(container, Clock)
+        clock = get_extension(get_container(runner, TicketsService), Clock)
+        clock.set(at(2026, 10, 8, 10))
+        with rpc_client(config) as cluster:
+            yield cluster.tickets, county, clock, config
 
 
-def errors_of(response, status):
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
-    body = response.json()
+def answer(reply, status=200):
+    """The body of an RPC's ``[status, body]`` reply, which must have ``status``."""
+    assert reply[0] == status, reply
+    return reply[1]
+
+
+def errors_of(reply, status):
+    body = answer(reply, status)
     assert isinstance(body, list) and body and all(set(e) == ERROR for e in body)
+    assert all(e["code"] == status for e in body)
     return " | ".join(e["description"] for e in body)
+
+
+def post(tickets, form, **args):
+    return tickets.open311_create(form=form, args=args, format="json")
+
+
+def requests_(tickets, **args):
+    return tickets.open311_requests(args=args, format="json")
 
 
 def example_post(county, **changes):
@@ -66,20 +83,17 @@ def example_post(county, **changes):
 
 
 def test_services_list_and_definition(endpoint):
-    base, county, _ = endpoint
-    listed = requests.get(f"{base}/services.json")
-    assert listed.status_code == 200 and listed.headers["Content-Type"].startswith("application/json")
-    services = listed.json()
+    tickets, county, _, _ = endpoint
+    services = answer(tickets.open311_services(args={}, format="json"))
     assert [s["service_code"] for s in services] == ["certificate", "legal_aid", "minimum_living", "pension_check"]
     for service in services:
         assert set(service) == SERVICE
         assert service["metadata"] is True and service["type"] in ("realtime", "batch", "blackbox")
-    assert requests.get(f"{base}/services.json", params={"jurisdiction_id": "huanghua.gov.cn"}).json() == services
-    assert "not found" in errors_of(requests.get(f"{base}/services.json",
-                                                 params={"jurisdiction_id": "sfgov.org"}), 404)
-    assert "not supported" in errors_of(requests.get(f"{base}/services.xml"), 400)
+    assert answer(tickets.open311_services(args={"jurisdiction_id": "huanghua.gov.cn"})) == services
+    assert "not found" in errors_of(tickets.open311_services(args={"jurisdiction_id": "sfgov.org"}), 404)
+    assert "not supported" in errors_of(tickets.open311_services(args={}, format="xml"), 400)
 
-    definition = requests.get(f"{base}/services/pension_check.json").json()
+    definition = answer(tickets.open311_definition(service_code="pension_check", args={}, format="json"))
     assert set(definition) == DEFINITION and definition["service_code"] == "pension_check"
     station, documents = definition["attributes"]
     assert set(station) == ATTRIBUTE and set(documents) == ATTRIBUTE
@@ -89,55 +103,50 @@ def test_services_list_and_definition(endpoint):
     assert {v["key"] for v in station["values"]} == {str(p["id"]) for p in (
         county.station, county.other_station, county.far_station)}
     assert documents["variable"] is False and "社保卡" in documents["description"]
-    assert "was not found" in errors_of(requests.get(f"{base}/services/space_travel.json"), 404)
+    assert "was not found" in errors_of(tickets.open311_definition(service_code="space_travel"), 404)
 
-    discovery = requests.get(base.replace("/v2", "") + "/discovery.json").json()
+    discovery = answer(tickets.open311_discovery(host_url="https://jiceng.example.cn/"))
     assert discovery["endpoints"][0]["formats"] == ["application/json"]
-    assert discovery["endpoints"][0]["url"] == base
+    assert discovery["endpoints"][0]["url"] == "https://jiceng.example.cn/open311/v2"
 
 
 def test_post_a_request_needs_a_valid_api_key_and_answers_the_spec_shape(endpoint):
-    base, county, _ = endpoint
-    missing = requests.post(f"{base}/requests.json", data=example_post(county, api_key=None))
-    assert "api_key was not provided" in errors_of(missing, 403)
-    wrong = requests.post(f"{base}/requests.json", data=example_post(county, api_key="guess"))
-    assert "Invalid api_key" in errors_of(wrong, 403)
-    assert "not found" in errors_of(requests.post(
-        f"{base}/requests.json", data=example_post(county, jurisdiction_id="sfgov.org")), 404)
-    assert "service_code was not provided" in errors_of(requests.post(
-        f"{base}/requests.json", data=example_post(county, service_code=None)), 400)
-    assert "was not found" in errors_of(requests.post(
-        f"{base}/requests.json", data=example_post(county, service_code="space_travel")), 404)
-    assert "location is required" in errors_of(requests.post(f"{base}/requests.json", data=example_post(
+    tickets, county, _, _ = endpoint
+    assert "api_key was not provided" in errors_of(post(tickets, example_post(county, api_key=None)), 403)
+    assert "Invalid api_key" in errors_of(post(tickets, example_post(county, api_key="guess")), 403)
+    assert "not found" in errors_of(post(tickets, example_post(county, jurisdiction_id="sfgov.org")), 404)
+    assert "service_code was not provided" in errors_of(
+        post(tickets, example_post(county, service_code=None)), 400)
+    assert "was not found" in errors_of(post(tickets, example_post(county, service_code="space_travel")), 404)
+    assert "location is required" in errors_of(post(tickets, example_post(
         county, lat=None, long=None, address_string=None)), 400)
-    assert "attribute[station]" in errors_of(requests.post(
-        f"{base}/requests.json", data=example_post(county, **{"attribute[station]": None})), 400)
-    assert "lat" in errors_of(requests.post(f"{base}/requests.json", data=example_post(county, lat="91")), 400)
-    assert "description" in errors_of(requests.post(
-        f"{base}/requests.json", data=example_post(county, description="bad\x00text")), 400)
-    assert "is not a service station" in errors_of(requests.post(f"{base}/requests.json", data=example_post(
+    assert "attribute[station]" in errors_of(
+        post(tickets, example_post(county, **{"attribute[station]": None})), 400)
+    assert "lat" in errors_of(post(tickets, example_post(county, lat="91")), 400)
+    assert "is not a service station" in errors_of(post(tickets, example_post(
         county, **{"attribute[station]": str(county.centre["id"])})), 400)
+    keyed = example_post(county, api_key=None)
+    assert answer(post(tickets, keyed, api_key=KEY))[0]["service_request_id"]   # key in the query
 
-    created = requests.post(f"{base}/requests.json", data=example_post(county))
-    assert created.status_code == 200, created.text
-    [reply] = created.json()
-    assert set(reply) == CREATED and reply["account_id"] == "123456"
-    assert "2026-10-12" in reply["service_notice"] and "社保卡" in reply["service_notice"]
-    ticket = county.detail({"id": reply["service_request_id"]})
+    reply = answer(post(tickets, example_post(county)))
+    [created] = reply
+    assert set(created) == CREATED and created["account_id"] == "123456"
+    assert "2026-10-12" in created["service_notice"] and "社保卡" in created["service_notice"]
+    ticket = county.detail({"id": created["service_request_id"]})
     assert (ticket["channel"], ticket["requester_name"], ticket["level"]) == ("open311", "刘大爷", "village")
     assert ticket["history"][0]["by"] == "open311:city-hotline" and ticket["lat"] == 38.371234
 
 
 def test_get_requests_with_the_standard_filters_and_one_request(endpoint):
-    base, county, clock = endpoint
-    first = requests.post(f"{base}/requests.json", data=example_post(county)).json()[0]["service_request_id"]
+    tickets, county, clock, _ = endpoint
+    first = answer(post(tickets, example_post(county)))[0]["service_request_id"]
     clock.set(at(2026, 10, 9, 10))
-    second = requests.post(f"{base}/requests.json", data=example_post(
-        county, service_code="minimum_living", lat=None, long=None)).json()[0]["service_request_id"]
+    second = answer(post(tickets, example_post(
+        county, service_code="minimum_living", lat=None, long=None)))[0]["service_request_id"]
     county.act({"id": first}, "accept", at(2026, 10, 9, 11))
     county.act({"id": first}, "resolve", at(2026, 10, 9, 12), outcome="已上门认证")
 
-    everything = requests.get(f"{base}/requests.json").json()
+    everything = answer(requests_(tickets))
     assert [r["service_request_id"] for r in everything] == [second, first]
     for entry in everything:
         assert set(entry) == REQUEST
@@ -149,10 +158,8 @@ def test_get_requests_with_the_standard_filters_and_one_request(endpoint):
     assert opened["expected_datetime"] == "2026-11-05T23:59:59+08:00"     # 20 working days
     assert opened["lat"] is None and closed["lat"] == 38.371234
 
-    def ids(**params):
-        response = requests.get(f"{base}/requests.json", params=params)
-        assert response.status_code == 200, response.text
-        return [r["service_request_id"] for r in response.json()]
+    def ids(**args):
+        return [r["service_request_id"] for r in answer(requests_(tickets, **args))]
 
     assert ids(status="open") == [second] and ids(status="closed") == [first]
     assert ids(status="open,closed") == [second, first]
@@ -163,17 +170,71 @@ def test_get_requests_with_the_standard_filters_and_one_request(endpoint):
     assert ids(start_date="2026-10-10T00:00:00+08:00") == []
     assert ids(service_request_id=f"{first}", status="open") == [first]      # overrides the rest
     assert ids(service_request_id=f"{first},{second}") == [second, first]
-    assert "90 days" in errors_of(requests.get(f"{base}/requests.json", params={
-        "start_date": "2026-01-01T00:00:00Z", "end_date": "2026-10-01T00:00:00Z"}), 400)
-    assert "w3 datetime" in errors_of(requests.get(f"{base}/requests.json",
-                                                   params={"start_date": "yesterday"}), 400)
-    assert "open or closed" in errors_of(requests.get(f"{base}/requests.json", params={"status": "lost"}), 400)
-    assert "not a request id" in errors_of(requests.get(
-        f"{base}/requests.json", params={"service_request_id": "1;drop"}), 400)
+    assert "90 days" in errors_of(requests_(tickets, start_date="2026-01-01T00:00:00Z",
+                                            end_date="2026-10-01T00:00:00Z"), 400)
+    assert "w3 datetime" in errors_of(requests_(tickets, start_date="yesterday"), 400)
+    assert "from 1970 to 2999" in errors_of(requests_(tickets, start_date="9999-12-31T00:00:00Z"), 400)
+    assert "from 1970 to 2999" in errors_of(requests_(tickets, end_date="0001-01-01T00:00:00+08:00"), 400)
+    assert "open or closed" in errors_of(requests_(tickets, status="lost"), 400)
+    assert "not a request id" in errors_of(requests_(tickets, service_request_id="1;drop"), 400)
+    assert "not a request id" in errors_of(requests_(tickets, service_request_id="½"), 400)
 
-    one = requests.get(f"{base}/requests/{first}.json")
-    assert one.status_code == 200 and one.json() == [closed]
-    assert "was not found" in errors_of(requests.get(f"{base}/requests/987654.json"), 404)
-    assert "was not found" in errors_of(requests.get(f"{base}/requests/abc.json"), 404)
-    assert "not found" in errors_of(requests.get(f"{base}/requests/{first}.json",
-                                                 params={"jurisdiction_id": "sfgov.org"}), 404)
+    assert answer(tickets.open311_request(service_request_id=str(first), args={})) == [closed]
+    assert answer(tickets.open311_request(
+        service_request_id=str(first).translate(FULL_WIDTH))) == [closed]
+    assert "was not found" in errors_of(tickets.open311_request(service_request_id="987654"), 404)
+    assert "was not found" in errors_of(tickets.open311_request(service_request_id="abc"), 404)
+    assert "not found" in errors_of(tickets.open311_request(
+        service_request_id=str(first), args={"jurisdiction_id": "sfgov.org"}), 404)
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def count_tickets(county):
+    with county.store.reading() as session:
+        return session.scalar(select(func.count()).select_from(Ticket))
+
+
+def test_what_no_http_request_carries_is_refused_naming_the_parameter_and_stores_nothing(endpoint):
+    tickets, county, _, _ = endpoint
+    before = count_tickets(county)
+    cases = [
+        (lambda: post(tickets, example_post(county, description="bad\x00text")), "description"),
+        (lambda: post(tickets, "service_code=x"), "form"),
+        (lambda: post(tickets, {**example_post(county), "station\x01": "1"}), "station\x01"),
+        (lambda: post(tickets, example_post(county, description=7)), "description"),
+        (lambda: post(tickets, example_post(county, description="长" * 10_001)), "description"),
+        (lambda: tickets.open311_services(args=["status"]), "args"),
+        (lambda: tickets.open311_services(args={}, format=None), "format"),
+        (lambda: tickets.open311_request(service_request_id="1\x00"), "service_request_id"),
+        (lambda: tickets.open311_definition(service_code=12), "service_code"),
+    ]
+    for call, field in cases:
+        with pytest.raises(InvalidInput) as refused:
+            call()
+        assert field in refused.value.errors, (field, refused.value.errors)
+    assert count_tickets(county) == before
+    assert "description: must be at most 4000" in errors_of(
+        post(tickets, example_post(county, description="长" * 4001)), 400)
+
+
+def test_the_open311_rpcs_are_refused_to_a_caller_from_the_gateway(endpoint):
+    tickets, county, _, config = endpoint
+    cadre = {"user": "cadre", "role": "village_cadre", "scope_unit_id": 12,
+             "permissions": ["*.read", "tickets.write"]}
+    with rpc_client(config, context_data=cadre) as cluster:
+        with pytest.raises(Forbidden, match="not published over HTTP"):
+            cluster.tickets.open311_services(args={})
+        with pytest.raises(Forbidden, match="not published over HTTP"):
+            cluster.tickets.open311_create(form=example_post(county))
+    assert count_tickets(county) == 0
+
+
+def test_a_refusal_while_the_ticket_is_written_is_raised_and_stores_nothing(endpoint):
+    tickets, county, _, _ = endpoint
+    with county.tx() as session:
+        session.get(ServicePoint, county.station["id"]).active = False
+    with pytest.raises(Conflict, match="is closed"):
+        post(tickets, example_post(county))
+    assert count_tickets(county) == 0
