@@ -61,7 +61,7 @@ def test_the_entrypoint_takes_the_identity_from_the_message_not_from_its_headers
 WRITES = {
     MembersService: {"create_org_unit", "rename_org_unit", "move_org_unit", "dissolve_org_unit",
                      "register_member", "transfer_member", "member_leaves", "record_activity",
-                     "import_activities", "revoke_activity", "correct_activity", "create_team",
+                     "import_activities", "import_members", "revoke_activity", "correct_activity", "create_team",
                      "create_project", "apply_for_membership", "record_development_step"},
     StarsService: {"close_month", "close_quarter", "close_year", "record_sanction", "rescore"},
 }
