@@ -37,6 +37,8 @@ Contract of a route (the gateway keeps it):
 * ``caller_arg``: an RPC argument the gateway fills with the caller's name (``recorded_by``,
   ``closed_by``): who did it comes from the login, never from the request.
 * ``status``: the HTTP status of a success (201 for a create).
+* ``timeout_seconds``: how long the gateway waits for the RPC's answer (default: the bus's
+  ``rpc_timeout_seconds``); for the few calls that do much at once, such as a sheet import.
 """
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -61,6 +63,7 @@ class Route:
     body_arg: str | None = "payload"
     caller_arg: str | None = None
     tags: tuple = field(default=())
+    timeout_seconds: float | None = None
 
     def __post_init__(self):
         if self.method not in METHODS:
@@ -77,6 +80,8 @@ class Route:
                                  f"'body:NAME', not {self.unit!r}")
         if self.unit is not None and self.owner is not None:
             raise ValueError(f"route {self.path}: give unit or owner, not both")
+        if self.timeout_seconds is not None and not 0 < self.timeout_seconds <= 600:
+            raise ValueError(f"route {self.path}: timeout_seconds is from 0 to 600")
         if self.body is not None and self.method == "GET":
             raise ValueError(f"route {self.path}: a GET has no body")
 

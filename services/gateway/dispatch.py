@@ -109,7 +109,8 @@ class Gateway:
                                        lambda: self.services.call(service, route.rpc, kwargs,
                                                                   context))
         else:
-            result = self.services.call(service, route.rpc, kwargs, context)
+            result = self.services.call(service, route.rpc, kwargs, context,
+                                        timeout=route.timeout_seconds)
         if sheet is not None:
             return 200, Response(exports.render(result, sheet, route.rpc),
                                  mimetype=exports.FORMATS[sheet], headers={

@@ -23,6 +23,7 @@ SheetBody = body_schema("SheetBody", filename=fields.String(required=True,
 RevokeBody = body_schema("RevokeBody", reason=fields.String(required=True,
                                                            validate=validate.Length(1, 500)))
 
+SHEET_SECONDS = 60          # a 5,000-row sheet takes seconds, more than an RPC timeout allows
 ROUTES = (
     Route("GET", "/townships", "list_townships", "Township committees of the county",
           permission="org.read", tags=("organisation",)),
@@ -51,7 +52,7 @@ ROUTES = (
           "Register a branch's members from a roster sheet (CSV or XLSX, base64, at most 5000 "
           "rows): all rows or none, with every bad row's column and reason",
           body=SheetBody, body_arg=None, permission="members.write", unit="path:branch_id",
-          status=201, tags=("members",)),
+          status=201, tags=("members",), timeout_seconds=SHEET_SECONDS),
     Route("GET", "/member-sheet-template", "member_sheet_template",
           "The roster sheet's columns (base64 CSV)", permission="members.write",
           tags=("members",)),
@@ -76,7 +77,7 @@ ROUTES = (
     Route("POST", "/branches/<int:branch_id>/activity-sheets", "import_activities",
           "Import a branch's activity sheet (CSV or XLSX, base64): all rows or none",
           body=SheetBody, body_arg=None, permission="activities.write", unit="path:branch_id",
-          status=201, tags=("activities",)),
+          status=201, tags=("activities",), timeout_seconds=SHEET_SECONDS),
     Route("GET", "/activity-sheet-template", "activity_sheet_template",
           "The activity sheet's columns", permission="activities.write", tags=("activities",)),
 )

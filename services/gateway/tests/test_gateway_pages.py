@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service as DriverService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -118,7 +119,10 @@ def loads(driver, act):
     """Do ``act()`` (a click, an Enter) and wait for the next page to replace this one."""
     old = driver.find_element(By.TAG_NAME, "html")
     act()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+    # while the old page is torn down, asking about its node can fail with a plain
+    # WebDriverException ("Node ... does not belong to the document"): ask again
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(
+        expected_conditions.staleness_of(old))
     WebDriverWait(driver, 15).until(
         lambda d: d.execute_script("return document.readyState") == "complete")
 

@@ -115,12 +115,14 @@ def test_a_township_clerk_handles_a_ticket_inside_their_township_only(api):
     assert [(c["action"], c["by"]) for c in detail["history"]] == [
         ("open", "clerk"), ("accept", "clerk"), ("resolve", "clerk"), ("rate", "clerk")]
 
-    listed = api.get("/api/v1/tickets", township_id=town["id"], limit=10)
+    listed = api.get("/api/v1/tickets", unit_id=town["id"], limit=10)
     assert listed.status_code == 200
     assert [t["id"] for t in listed.json()["items"]] == [ticket["id"]]
     assert listed.json()["next_offset"] is None
-    outside = api.get("/api/v1/tickets", township_id=other["id"])
+    outside = api.get("/api/v1/tickets", unit_id=other["id"])
     assert outside.status_code == 403 and "outside your scope" in outside.json()["message"]
+    unnamed = api.get("/api/v1/tickets")
+    assert unnamed.status_code == 403 and "unit_id: name a unit" in unnamed.json()["message"]
     assert api.get("/api/v1/stations", township_id=other["id"]).status_code == 403
     today = detail["opened_on"]
     measured = api.get(f"/api/v1/tickets/measures/township/{town['id']}",
@@ -160,7 +162,8 @@ def test_talent_reads_for_an_auditor_and_writes_inside_the_scope(api):
     as_user(api, "clerk", "township_staff", town["id"])
     candidate = api.post("/api/v1/talent/cadres", {
         "name": "李秀英", "gender": "female", "birth_date": "1990-03-02",
-        "education": "associate", "standing": "activist", "experience_years": 4})
+        "education": "associate", "standing": "activist", "experience_years": 4,
+        "unit_id": village["id"]})
     assert candidate.status_code == 201, candidate.text
     entry = {"cadre_id": candidate.json()["id"], "township_id": town["id"],
              "village_id": village["id"], "added_on": "2026-03-01"}
@@ -194,9 +197,14 @@ def concrete(path, unit_id):
     return "/api/v1" + re.sub(r"<\w+>", "certificate", path)
 
 
-def call(api, route, unit_id, token):
+def call(api, route, unit_id, token, listed_unit=None):
+    """The route called with ``unit_id`` for every id in its path; a list filtered by unit
+    (``unit="query:NAME"``) is asked for ``listed_unit``, as a scoped caller must."""
+    params = None
+    if listed_unit is not None and route.unit and route.unit.startswith("query:"):
+        params = {route.unit.partition(":")[2]: listed_unit}
     return requests.request(route.method, api.base + concrete(route.path, unit_id),
-                            json={} if route.body is not None else None,
+                            json={} if route.body is not None else None, params=params,
                             headers={"Authorization": f"Bearer {token}"}, timeout=15)
 
 
@@ -214,7 +222,7 @@ def test_every_role_against_every_tickets_and_talent_route(api):
     wrong = []
     for route in ROUTES:
         for role, token in tokens.items():
-            status = call(api, route, village["id"], token).status_code
+            status = call(api, route, village["id"], token, town["id"]).status_code
             allowed = granted(ROLES[role], route.permission)
             if (status == 403) == allowed or status in (401, 500):
                 wrong.append(f"{role} {route.method} {route.path}: {status}")

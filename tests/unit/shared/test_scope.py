@@ -136,3 +136,9 @@ def test_the_default_parent_lookup_reads_the_services_own_unit_table(tmp_path):
     assert service.scope_parent_of(3) == 2
     assert service.scope_parent_of(2) is None           # a township is its own township
     assert service.scope_parent_of(99) is None          # not known here
+
+
+def test_a_route_timeout_is_bounded():
+    assert Route("POST", "/s", "s", "s", permission="x", timeout_seconds=60).timeout_seconds == 60
+    with pytest.raises(ValueError, match="timeout_seconds"):
+        Route("POST", "/s", "s", "s", permission="x", timeout_seconds=0)
