@@ -12,8 +12,20 @@ request names (``unit=``), or the unit of the object it names (``owner=``, a met
 post its unit, a pool entry, a list item, a project, a zone, a shop its township, a session its
 training base's township, a wealth leader its village. What belongs to no unit (the county's
 courses and training bases, a profile registered without a unit) is the county's alone. The
-by-id reads of a cadre are scoped the same way; the lists by ``township_id``, which a scoped
-caller must name.
+by-id reads of a cadre are scoped the same way.
+
+The lists name their unit in the query, which a scoped caller must give inside its scope:
+
+* by ``unit_id``, the unit and every unit under it, where a village has a part of its own: the
+  cadres of a team (``list_cadres``: a post's unit, a reserve candidate's village or else the
+  pool's township, a wealth leader's village), the reserve pool (``list_reserve``), training
+  hours (``training_hours``: each cadre's ``profiles.home_unit``, the year's post first) and
+  the wealth figures (``wealth_summary``: leaders and cooperatives by their village, zones and
+  shops by their leader's). A village cadre names their village and sees its part, township
+  staff their township; ``township_id`` stays a plain filter beside it.
+* by ``township_id``, overdue duty items (``overdue_items``): the problem, task and
+  rectification lists are the township secretary's and have no village part, so a village
+  cadre is refused them.
 
 Not published (refused to gateway callers): the subscriptions and the overdue timer, which are
 no RPCs, and ``health``, which is always answered."""
@@ -27,6 +39,8 @@ from shared.validation import body_schema
 READ, WRITE, ASSESS = "talent.read", "talent.write", "talent.assess"
 CADRE = "/talent/cadres/<int:cadre_id>"
 TOWNSHIP = {"township_id": fields.Integer(validate=validate.Range(1))}
+UNIT = {"unit_id": fields.Integer(validate=validate.Range(1), metadata={
+    "description": "this unit and the units under it (required of a caller bound to one unit)"})}
 ON = {"on": fields.Date(metadata={"example": "2026-11-27"})}
 YEAR = fields.Integer(validate=validate.Range(2000, 2100), metadata={"example": 2026})
 # list_cadres and list_reserve answer one page with its total ({"total", "offset", "cadres"}),
@@ -71,8 +85,8 @@ ROUTES = (
           unit="body:unit_id", tag="cadres"),
     Route("GET", "/talent/cadres", "list_cadres", "The cadres of one team, one page with the total",
           query={"team": fields.String(required=True, validate=validate.OneOf(cadres.TEAMS)),
-                 **TOWNSHIP, **PAGE},
-          permission=READ, unit="query:township_id", tags=("cadres",)),
+                 **UNIT, **TOWNSHIP, **PAGE},
+          permission=READ, unit="query:unit_id", tags=("cadres",)),
     Route("GET", CADRE, "get_cadre", "A cadre's profile with posts and the member record",
           permission=READ, owner="unit_of_cadre", tags=("cadres",)),
     Route("PATCH", CADRE, "update_cadre", "Change a profile (education, experience, standing)",
@@ -94,7 +108,7 @@ ROUTES = (
     _post("/talent/reserve", "add_reserve_candidate", "Add a cadre to the reserve pool",
           schemas.ReserveInput, unit="body:township_id", tag="reserve"),
     Route("GET", "/talent/reserve", "list_reserve", "The reserve pool, one page with the total",
-          query={**TOWNSHIP, **PAGE}, permission=READ, unit="query:township_id",
+          query={**UNIT, **TOWNSHIP, **PAGE}, permission=READ, unit="query:unit_id",
           tags=("reserve",)),
     Route("POST", "/talent/reserve/<int:cadre_id>/withdrawal", "withdraw_reserve_candidate",
           "Take a cadre out of the reserve pool", body=WithdrawalBody, body_arg=None,
@@ -132,7 +146,7 @@ ROUTES = (
     Route("GET", "/talent/training/hours", "training_hours",
           "Training hours of every cadre in a year against the hours required",
           query={"year": fields.Integer(required=True, validate=validate.Range(2000, 2100)),
-                 **TOWNSHIP}, permission=READ, unit="query:township_id", tags=("training",)),
+                 **UNIT, **TOWNSHIP}, permission=READ, unit="query:unit_id", tags=("training",)),
     # -- assessment --------------------------------------------------------------------------------
     Route("GET", "/talent/townships/<int:township_id>/service-stars", "service_stars",
           "A township's service-star ratings", query={"year": YEAR}, permission=READ,
@@ -165,7 +179,7 @@ ROUTES = (
     _post("/talent/online-shops/sales", "record_shop_sales", "Record a shop's sales of a year",
           schemas.SalesInput, owner="unit_of_shop", status=200, tag="wealth"),
     Route("GET", "/talent/wealth/summary", "wealth_summary",
-          "Wealth-creation figures of the county or a township in a year",
+          "Wealth-creation figures of the county, a township or a village in a year",
           query={"year": fields.Integer(required=True, validate=validate.Range(2000, 2100)),
-                 **TOWNSHIP}, permission=READ, unit="query:township_id", tags=("wealth",)),
+                 **UNIT, **TOWNSHIP}, permission=READ, unit="query:unit_id", tags=("wealth",)),
 )

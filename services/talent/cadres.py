@@ -117,34 +117,47 @@ def post_dict(post: Post, unit_name, today: date) -> dict:
                   "held": terms.is_open(post.started_on, post.ended_on, today)})
 
 
-def listing(session, team, township_id, offset, limit, today: date) -> dict:
-    """The cadres of one team (``TEAMS``), optionally of one township, by id."""
+def listing(session, team, township_id, offset, limit, today: date, unit_id=None) -> dict:
+    """The cadres of one team (``TEAMS``), optionally of one township, and of one unit
+    (``unit_id``: those whose unit is it or lies under it, ``team_unit``), by id."""
     if team in ("township_secretary", "village_secretary", "first_secretary"):
         query = (select(Cadre, Post).join(Post, Post.cadre_id == Cadre.id)
                  .where(Post.role == team, Post.started_on <= today,
                         (Post.ended_on.is_(None)) | (Post.ended_on > today)))
-        if township_id is not None:
-            query = query.where(Post.township_id == township_id)
-        order = Post.unit_id
+        model, order = Post, Post.unit_id
     else:
         model = ReserveEntry if team == "reserve" else WealthLeader
         query = select(Cadre, model).join(model, model.cadre_id == Cadre.id)
         if team == "reserve":
             query = query.where(ReserveEntry.state == "active")
-        if township_id is not None:
-            query = query.where(model.township_id == township_id)
         order = Cadre.id
+    if township_id is not None:
+        query = query.where(model.township_id == township_id)
+    if unit_id is not None:
+        query = query.where(team_unit(team).in_(directory.subtree(session, unit_id)))
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(query.order_by(order, Cadre.id).offset(offset).limit(limit)).all()
     unit_ids = [getattr(extra, "unit_id", None) or getattr(extra, "village_id", None)
                 for _, extra in rows]
     unit_names = directory.names(session, unit_ids)
-    return plain({"team": team, "township_id": township_id, "total": total, "offset": offset,
+    return plain({"team": team, "township_id": township_id, "unit_id": unit_id, "total": total,
+                  "offset": offset,
                   "cadres": [{"id": cadre.id, "name": cadre.name, "member_id": cadre.member_id,
                               "age": profiles.age_on(cadre.birth_date, today),
                               "education": cadre.education,
-                              "unit_id": unit_id, "unit": unit_names.get(unit_id)}
-                             for (cadre, _), unit_id in zip(rows, unit_ids)]})
+                              "unit_id": held, "unit": unit_names.get(held)}
+                             for (cadre, _), held in zip(rows, unit_ids)]})
+
+
+def team_unit(team):
+    """The column holding the unit a member of ``team`` belongs to in a listing: the post's unit
+    (a village, or a township for its secretary), a reserve candidate's village (else the
+    township whose pool holds them), a wealth leader's village."""
+    if team == "reserve":
+        return func.coalesce(ReserveEntry.village_id, ReserveEntry.township_id)
+    if team == "wealth_leader":
+        return WealthLeader.village_id
+    return Post.unit_id
 
 
 def team_problem(team) -> str | None:

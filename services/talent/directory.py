@@ -106,6 +106,19 @@ def parent_of(session, unit_id) -> int | None:
     return None if parent == unit_id else parent
 
 
+def subtree(session, unit_id, max_depth=32) -> list[int]:
+    """``unit_id`` and every unit under it as far as talent knows the tree, sorted (what a
+    list's ``unit_id`` filter covers)."""
+    found, frontier = {unit_id}, {unit_id}
+    for _ in range(max_depth):
+        frontier = set(session.scalars(select(Unit.id).where(
+            Unit.parent_id.in_(sorted(frontier))))) - found
+        if not frontier:
+            break
+        found |= frontier
+    return sorted(found)
+
+
 def names(session, unit_ids) -> dict[int, str]:
     ids = {i for i in unit_ids if i is not None}
     if not ids:

@@ -94,5 +94,6 @@ def candidates(session, township_id, scope: str, day: date) -> list[dict]:
     return found
 
 
-def listing(session, township_id, offset, limit, today) -> dict:
-    return cadres.listing(session, "reserve", township_id, offset, limit, today)
+def listing(session, township_id, offset, limit, today, unit_id=None) -> dict:
+    """The active pool, optionally of one township and of one unit (``cadres.listing``)."""
+    return cadres.listing(session, "reserve", township_id, offset, limit, today, unit_id)

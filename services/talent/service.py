@@ -116,12 +116,15 @@ class TalentService(ServiceBase):
         return found
 
     @rpc
-    def list_cadres(self, team, township_id=None, offset=0, limit=100):
+    def list_cadres(self, team, township_id=None, offset=0, limit=100, unit_id=None):
+        """``unit_id``: the cadres of that unit or a unit under it (``cadres.listing``)."""
         team = inputs.choice(team, "team", cadres.TEAMS)
         township_id = schemas.optional_id(township_id, "township_id")
+        unit_id = schemas.optional_id(unit_id, "unit_id")
         offset, limit = schemas.page(offset, limit)
         with self.store.reading() as session:
-            return cadres.listing(session, team, township_id, offset, limit, self.clock.today())
+            return cadres.listing(session, team, township_id, offset, limit, self.clock.today(),
+                                  unit_id)
 
     @rpc_write
     def appoint(self, payload):
@@ -163,11 +166,14 @@ class TalentService(ServiceBase):
             return reserve.withdraw(session, cadre_id, on, reason)
 
     @rpc
-    def list_reserve(self, township_id=None, offset=0, limit=100):
+    def list_reserve(self, township_id=None, offset=0, limit=100, unit_id=None):
+        """``unit_id``: the candidates of that unit or a unit under it (``cadres.listing``)."""
         township_id = schemas.optional_id(township_id, "township_id")
+        unit_id = schemas.optional_id(unit_id, "unit_id")
         offset, limit = schemas.page(offset, limit)
         with self.store.reading() as session:
-            return reserve.listing(session, township_id, offset, limit, self.clock.today())
+            return reserve.listing(session, township_id, offset, limit, self.clock.today(),
+                                   unit_id)
 
     @rpc
     def shortlist(self, village_id, on=None):
@@ -253,12 +259,14 @@ class TalentService(ServiceBase):
             return training.record_attendance(session, data, self.clock.today())
 
     @rpc
-    def training_hours(self, year, township_id=None):
+    def training_hours(self, year, township_id=None, unit_id=None):
+        """``unit_id``: the cadres of that unit or a unit under it (``training.hours_report``)."""
         year = schemas.year(year)
         township_id = schemas.optional_id(township_id, "township_id")
+        unit_id = schemas.optional_id(unit_id, "unit_id")
         with self.store.reading() as session:
             return training.hours_report(session, year, township_id,
-                                         self.settings.required_hours_per_year)
+                                         self.settings.required_hours_per_year, unit_id)
 
     # -- assessment ------------------------------------------------------------------------------
     @rpc
@@ -337,11 +345,13 @@ class TalentService(ServiceBase):
             return wealth.record_sales(session, data)
 
     @rpc
-    def wealth_summary(self, year, township_id=None):
+    def wealth_summary(self, year, township_id=None, unit_id=None):
+        """``unit_id``: the figures of that unit and the units under it (``wealth.summary``)."""
         year = schemas.year(year)
         township_id = schemas.optional_id(township_id, "township_id")
+        unit_id = schemas.optional_id(unit_id, "unit_id")
         with self.store.reading() as session:
-            return wealth.summary(session, year, township_id)
+            return wealth.summary(session, year, township_id, unit_id)
 
     # -- whose it is: routes' owners (``shared.scope`` calls them with the RPC's arguments, for
     # callers bound to one unit only); each refuses bad input as its RPC does -----------------

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from services.talent import cadres, directory, training_rules
+from services.talent import cadres, directory, profiles, training_rules
 from services.talent.models import (Attendance, Cadre, Course, Member, Post, ReserveEntry,
                                     TrainingBase, TrainingSession, WealthLeader)
 from services.talent.plain import plain
@@ -117,9 +117,11 @@ def attended_payload(row: Attendance, cadre: Cadre, held: TrainingSession, cours
             "mode": course.mode, "hours": row.hours, "occurred_on": held.held_on}
 
 
-def hours_report(session, year: int, township_id, required: Decimal) -> dict:
+def hours_report(session, year: int, township_id, required: Decimal, unit_id=None) -> dict:
     """Hours and sessions per cadre in ``year``: every secretary and first secretary in post on
-    the year's last day (or today, in the current year) and everyone else who attended."""
+    the year's last day (or today, in the current year) and everyone else who attended;
+    optionally of one township, and of one unit (``unit_id``: the cadres whose unit, ``_units``,
+    is it or lies under it)."""
     start, end = date(year, 1, 1), date(year, 12, 31)
     totals = {cadre_id: (hours, sessions) for cadre_id, hours, sessions in session.execute(
         select(Attendance.cadre_id, func.sum(Attendance.hours), func.count())
@@ -130,9 +132,16 @@ def hours_report(session, year: int, township_id, required: Decimal) -> dict:
     ids = set(totals) | set(in_post)
     people = {c.id: c for c in session.scalars(select(Cadre).where(Cadre.id.in_(ids)))} if ids else {}
     townships = _townships(session, ids, in_post)
+    within = None
+    if unit_id is not None:
+        covered = set(directory.subtree(session, unit_id))
+        within = {cadre_id for cadre_id, unit in _units(session, people, in_post).items()
+                  if unit in covered}
     rows = []
     for cadre_id in ids:
         if township_id is not None and townships.get(cadre_id) != township_id:
+            continue
+        if within is not None and cadre_id not in within:
             continue
         hours, sessions = totals.get(cadre_id, (Decimal(0), 0))
         post = in_post.get(cadre_id)
@@ -140,10 +149,33 @@ def hours_report(session, year: int, township_id, required: Decimal) -> dict:
                      "role": post.role if post else None, "township_id": townships.get(cadre_id),
                      "hours": Decimal(hours), "sessions": sessions})
     report = training_rules.yearly_rows(rows, required)
-    return plain({"year": year, "township_id": township_id, "required_hours": required,
-                  "cadres": len(report), "short": sum(not r["met"] for r in report),
+    return plain({"year": year, "township_id": township_id, "unit_id": unit_id,
+                  "required_hours": required, "cadres": len(report),
+                  "short": sum(not r["met"] for r in report),
                   "total_hours": sum((r["hours"] for r in report), Decimal(0)),
                   "rows": report})
+
+
+def _units(session, people, in_post) -> dict:
+    """Each cadre's unit (``profiles.home_unit``): the post of the year's, else the unit the
+    profile was registered under, else the reserve entry's village (or township), else the
+    wealth leader's village, else the member's branch."""
+    ids = list(people)
+    if not ids:
+        return {}
+    reserve = dict(session.execute(select(
+        ReserveEntry.cadre_id, func.coalesce(ReserveEntry.village_id, ReserveEntry.township_id))
+        .where(ReserveEntry.cadre_id.in_(ids))).all())
+    leaders = dict(session.execute(select(WealthLeader.cadre_id, WealthLeader.village_id)
+                                   .where(WealthLeader.cadre_id.in_(ids))).all())
+    branches = dict(session.execute(select(Cadre.id, Member.branch_id)
+                                    .join(Member, Member.id == Cadre.member_id)
+                                    .where(Cadre.id.in_(ids))).all())
+    return {cadre_id: profiles.home_unit(
+        held_post=getattr(in_post.get(cadre_id), "unit_id", None),
+        registered=cadre.unit_id, reserve=reserve.get(cadre_id),
+        wealth_leader=leaders.get(cadre_id), member_branch=branches.get(cadre_id))
+        for cadre_id, cadre in people.items()}
 
 
 def _townships(session, ids, in_post) -> dict:

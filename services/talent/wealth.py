@@ -93,11 +93,14 @@ def record_sales(session, data) -> dict:
     return plain({"shop_id": shop.id, "year": row.year, "amount": row.amount})
 
 
-def summary(session, year: int, township_id=None) -> dict:
+def summary(session, year: int, township_id=None, unit_id=None) -> dict:
     """The county's (or one township's) wealth-creation figures: leaders, industries,
     households helped, cooperatives, demonstration zones, online shops and their sales in
-    ``year``, with the same figures per township."""
+    ``year``, with the same figures per township. ``unit_id`` narrows them to that unit and the
+    units under it (``in_units``): a village's leaders and cooperatives, and the zones and shops
+    its leaders run."""
     per_township = {}
+    units = None if unit_id is None else directory.subtree(session, unit_id)
 
     def add(rows, *names):
         for row in rows:
@@ -111,6 +114,8 @@ def summary(session, year: int, township_id=None) -> dict:
             query = query.where(condition)
         if township_id is not None:
             query = query.where(model.township_id == township_id)
+        if units is not None:
+            query = query.where(in_units(model, units))
         return session.execute(query).all()
 
     add(grouped(func.count(), func.sum(WealthLeader.households_helped), model=WealthLeader),
@@ -124,21 +129,34 @@ def summary(session, year: int, township_id=None) -> dict:
         ShopSales, ShopSales.shop_id == OnlineShop.id).where(ShopSales.year == year)
     if township_id is not None:
         sales = sales.where(OnlineShop.township_id == township_id)
+    if units is not None:
+        sales = sales.where(in_units(OnlineShop, units))
     add(session.execute(sales.group_by(OnlineShop.township_id)).all(), "sales")
     industries = select(WealthLeader.industry, func.count()).group_by(WealthLeader.industry)
     if township_id is not None:
         industries = industries.where(WealthLeader.township_id == township_id)
+    if units is not None:
+        industries = industries.where(in_units(WealthLeader, units))
     names = directory.names(session, per_township)
     county = _empty()
     for line in per_township.values():
         for key in county:
             county[key] += line[key]
     return plain({
-        "year": year, "township_id": township_id, **_shown(county),
+        "year": year, "township_id": township_id, "unit_id": unit_id, **_shown(county),
         "industries": [{"industry": name, "leaders": count} for name, count in
                        sorted(session.execute(industries).all(), key=lambda r: (-r[1], r[0]))],
         "townships": [{"township_id": tid, "township": names.get(tid), **_shown(line)}
                       for tid, line in sorted(per_township.items())]})
+
+
+def in_units(model, units):
+    """The condition that a row of ``model`` lies in ``units``: a leader or a cooperative by its
+    village, a demonstration zone or an online shop by its leader's village."""
+    if model in (WealthLeader, Cooperative):
+        return model.village_id.in_(units)
+    return model.leader_id.in_(select(WealthLeader.cadre_id)
+                               .where(WealthLeader.village_id.in_(units)))
 
 
 def _empty() -> dict:

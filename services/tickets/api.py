@@ -12,9 +12,11 @@ the village's cadres and proxy agents keep following it, the township's staff ha
 ticket of their villages, and an escalation is checked against the ticket before it moves). A
 new ticket is the unit's that hosts its service point; a reassignment must cover the ticket and
 the point it goes to; a station (its rota, its agents) is its host unit's. ``GET /tickets``
-names its unit by ``unit_id`` (the tickets concerning that unit or a unit under it): a village
-cadre gives their village, a township staff member their township (``township_id`` stays a
-plain filter; county-wide callers may leave ``unit_id`` out). Matters of the catalogue and the
+and ``GET /stations`` name their unit by ``unit_id`` (the tickets concerning that unit or a unit
+under it; the stations hosted by it or a unit under it): a village cadre gives their village
+(and lists its station), a township staff member their township (its centre and its villages'
+stations). ``township_id`` stays a plain filter beside it; county-wide callers may leave
+``unit_id`` out. Matters of the catalogue and the
 measures' county and station views name no unit.
 
 Not published (refused to gateway callers): ``known_unit`` and ``known_member`` (the service's
@@ -105,9 +107,12 @@ ROUTES = (
           "Register the service point an organisation unit hosts", body=StationBody,
           permission=CONFIGURE, unit="body:unit_id", status=201, tags=("stations",)),
     Route("GET", "/stations", "list_service_points", "Service points",
-          query={"level": fields.String(validate=validate.OneOf(("village", "township", "city"))),
+          query={"unit_id": fields.Integer(validate=validate.Range(1), metadata={
+                     "description": "the points hosted by this unit or a unit under it "
+                                    "(required of a caller bound to one unit)"}),
+                 "level": fields.String(validate=validate.OneOf(("village", "township", "city"))),
                  "township_id": fields.Integer(validate=validate.Range(1))},
-          permission=READ, unit="query:township_id", tags=("stations",)),
+          permission=READ, unit="query:unit_id", tags=("stations",)),
     Route("GET", "/stations/<int:service_point_id>", "get_service_point",
           "One service point with its rota and agents", permission=READ,
           owner="unit_of_service_point", tags=("stations",)),

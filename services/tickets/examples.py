@@ -68,7 +68,8 @@ def build(cluster) -> dict[str, list[dict]]:
         "known_member": [{"member_id": member}],
         "register_service_point": [{"payload": {"unit_id": spare, "name": "工单示例三村便民服务站"}}],
         "get_service_point": [{"service_point_id": station}],
-        "list_service_points": [{"level": "village", "township_id": town}],
+        "list_service_points": [{"level": "village", "township_id": town},
+                                {"unit_id": village, "level": "village", "township_id": town}],
         "set_duty_rota": [{"service_point_id": station2, "payload": {"shifts": [
             SHIFT, {**SHIFT, "weekday": 2, "starts": "14:00", "ends": "17:30", "member_id": member}]}}],
         "on_duty": [{"service_point_id": station}],

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from sqlalchemy import delete, select
 
-from services.tickets import routing, sla
+from services.tickets import directory, routing, sla
 from services.tickets.directory import township_of
 from services.tickets.models import Agent, DutyShift, KnownMember, ServicePoint, Unit
 from shared.errors import Conflict, NotFound
@@ -56,12 +56,16 @@ def point_dict(point: ServicePoint) -> dict:
             "township_id": point.township_id, "active": point.active}
 
 
-def list_points(session, level=None, township_id=None) -> list[dict]:
+def list_points(session, level=None, township_id=None, unit_id=None) -> list[dict]:
+    """Service points by id, filtered by ``level``, ``township_id``, and ``unit_id``: the
+    points hosted by that unit or a unit under it (``directory.subtree``)."""
     query = select(ServicePoint).order_by(ServicePoint.id)
     if level is not None:
         query = query.where(ServicePoint.level == level)
     if township_id is not None:
         query = query.where(ServicePoint.township_id == township_id)
+    if unit_id is not None:
+        query = query.where(ServicePoint.unit_id.in_(sorted(directory.subtree(session, unit_id))))
     return [point_dict(p) for p in session.scalars(query)]
 
 

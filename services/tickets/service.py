@@ -112,11 +112,13 @@ class TicketsService(ServiceBase):
             return network.point_detail(session, inputs.positive_id(service_point_id, "service_point_id"))
 
     @rpc
-    def list_service_points(self, level=None, township_id=None):
+    def list_service_points(self, level=None, township_id=None, unit_id=None):
+        """``unit_id``: the points hosted by that unit or a unit under it (``network``)."""
         level = None if level is None else inputs.choice(level, "level", ("village", "township", "city"))
         township_id = None if township_id is None else inputs.positive_id(township_id, "township_id")
+        unit_id = None if unit_id is None else inputs.positive_id(unit_id, "unit_id")
         with self.store.reading() as session:
-            return network.list_points(session, level, township_id)
+            return network.list_points(session, level, township_id, unit_id)
 
     @rpc_write
     def set_duty_rota(self, service_point_id, payload):

@@ -1,7 +1,8 @@
 """Scope, checked by the talent service itself (``shared.scope``), on the real store (PostgreSQL
 and SQLite): every write township staff may make and every by-id read of a cadre is answered
 inside their township and refused outside it, naming the unit; what belongs to no unit is the
-county's; calls from inside and county-wide callers are not limited."""
+county's; the lists a village has a part of answer a village cadre its village's rows by
+``unit_id``; calls from inside and county-wide callers are not limited."""
 
 import pytest
 from nameko.testing.services import worker_factory
@@ -12,7 +13,8 @@ from services.talent.models import Assessment
 from services.talent.service import TalentService
 from shared import db, migrate
 from shared.errors import Forbidden, InvalidInput, NotFound
-from talent_helpers import DAY, FAR_VILLAGE, OTHER_TOWN, SETTINGS, TOWN, county_events
+from talent_helpers import (CITY, DAY, FAR_VILLAGE, OTHER_TOWN, SETTINGS, TOWN,
+                            county_events)
 from tests.support import broker
 
 TOWNSHIP_STAFF = {"role": "township_staff", "scope_unit_id": TOWN, "permissions": ["*.read",
@@ -194,4 +196,139 @@ def test_a_village_cadre_reads_its_villages_cadres_and_not_the_townships(county)
     with pytest.raises(Forbidden, match=f"organisation unit {TOWN} is outside your scope"):
         cadre.get_cadre(inside["secretary"])
     with pytest.raises(Forbidden, match=f"organisation unit {TOWN} is outside your scope"):
+        cadre.list_cadres("reserve", unit_id=TOWN)
+    with pytest.raises(Forbidden, match="unit_id: name a unit inside your scope"):
         cadre.list_cadres("reserve", township_id=TOWN)
+
+
+# -- lists: by unit_id (the unit and the units under it), overdue items by township only --------
+
+@pytest.fixture
+def lists(db_url_factory):
+    """Both townships' objects (``side``) and, in village 13 of ``TOWN``, a reserve candidate,
+    a wealth leader with a cooperative and a zone, plus a candidate of the township's own pool;
+    the village secretaries and leaders attended a session: ``(url, found)``."""
+    url = db_url_factory()
+    migrate.upgrade(TalentService, url)
+    with TalentService.store.handle(url).transaction() as session:
+        directory.learn(session, county_events())
+    service = talent(url)
+    inside, outside = side(service, TOWN, 12, (105, 101)), side(service, OTHER_TOWN, FAR_VILLAGE,
+                                                                 (106, 107))
+    found = {"inside": inside, "outside": outside,
+             "candidate13": activist(service, 13, "孙丽"), "leader13": activist(service, 13, "钱富"),
+             "pool": activist(service, TOWN, "吴倩")}
+    for cadre, village in ((found["candidate13"], 13), (found["pool"], None)):
+        service.add_reserve_candidate({"cadre_id": cadre, "township_id": TOWN,
+                                       "village_id": village, "added_on": "2026-04-01"})
+    service.register_wealth_leader({"cadre_id": found["leader13"], "village_id": 13,
+                                    "industry": "海水养殖", "since": "2018-01-01"})
+    service.add_cooperative({"name": "后辛庄养殖合作社", "industry": "海水养殖", "village_id": 13,
+                             "leader_id": found["leader13"], "member_households": 20,
+                             "founded_on": "2019-05-01"})
+    service.add_demonstration_zone({"name": "后辛庄养殖示范区", "industry": "海水养殖",
+                                    "leader_id": found["leader13"], "area_mu": "80.0"})
+    service.record_attendance({"session_id": inside["session"], "cadre_ids": [
+        inside["village_secretary"], inside["leader"], found["leader13"]]})
+    yield url, found
+    db.forget(url)
+
+
+def cadre_ids(listing):
+    return sorted(cadre["id"] for cadre in listing["cadres"])
+
+
+def hours_of(report):
+    return sorted(row["cadre_id"] for row in report["rows"])
+
+
+def wealth_counts(summary):
+    return {key: summary[key] for key in ("leaders", "cooperatives", "demonstration_zones",
+                                          "online_shops")}
+
+
+# the lists a village has a part of, called on ``service`` with the unit filter given
+LISTS = (lambda service, **unit: service.list_cadres("wealth_leader", **unit),
+         lambda service, **unit: service.list_reserve(**unit),
+         lambda service, **unit: service.training_hours(2026, **unit),
+         lambda service, **unit: service.wealth_summary(2026, **unit))
+
+
+def test_a_village_cadre_lists_its_villages_part_and_no_other(lists):
+    url, found = lists
+    inside = found["inside"]
+    cadre = talent(url, VILLAGE_CADRE)
+    assert cadre_ids(cadre.list_reserve(unit_id=12)) == [inside["candidate"]]
+    assert cadre_ids(cadre.list_cadres("wealth_leader", unit_id=12)) == [inside["leader"]]
+    assert cadre_ids(cadre.list_cadres("village_secretary", unit_id=12, township_id=TOWN)) == [
+        inside["village_secretary"]]
+    assert cadre.list_cadres("township_secretary", unit_id=12)["cadres"] == []
+    assert hours_of(cadre.training_hours(2026, unit_id=12)) == sorted(
+        [inside["village_secretary"], inside["leader"]])
+    summary = cadre.wealth_summary(2026, unit_id=12)
+    assert wealth_counts(summary) == {"leaders": 1, "cooperatives": 0, "demonstration_zones": 0,
+                                      "online_shops": 1}
+    assert summary["industries"] == [{"industry": "冬枣", "leaders": 1}]
+
+    for call in LISTS:
+        for unit in (13, TOWN, FAR_VILLAGE):
+            with pytest.raises(Forbidden, match=f"organisation unit {unit} is outside your scope "
+                                                f"\\(unit 12\\)"):
+                call(cadre, unit_id=unit)
+        with pytest.raises(Forbidden, match="unit_id: name a unit inside your scope"):
+            call(cadre, township_id=TOWN)
+
+
+def test_township_staff_list_their_township_and_its_villages(lists):
+    url, found = lists
+    inside = found["inside"]
+    staff = talent(url, TOWNSHIP_STAFF)
+    assert cadre_ids(staff.list_reserve(unit_id=TOWN)) == sorted(
+        [inside["candidate"], found["candidate13"], found["pool"]])
+    assert cadre_ids(staff.list_reserve(unit_id=13)) == [found["candidate13"]]
+    assert cadre_ids(staff.list_cadres("wealth_leader", unit_id=TOWN)) == sorted(
+        [inside["leader"], found["leader13"]])
+    assert cadre_ids(staff.list_cadres("township_secretary", unit_id=TOWN)) == [
+        inside["secretary"]]
+    assert hours_of(staff.training_hours(2026, unit_id=TOWN)) == sorted(
+        [inside["secretary"], inside["village_secretary"], inside["leader"], found["leader13"]])
+    assert wealth_counts(staff.wealth_summary(2026, unit_id=TOWN)) == {
+        "leaders": 2, "cooperatives": 1, "demonstration_zones": 1, "online_shops": 1}
+    assert wealth_counts(staff.wealth_summary(2026, unit_id=13)) == {
+        "leaders": 1, "cooperatives": 1, "demonstration_zones": 1, "online_shops": 0}
+    assert staff.overdue_items(township_id=TOWN, on="2026-12-21")["items"] == 1
+    for call in LISTS:
+        for unit in (OTHER_TOWN, FAR_VILLAGE, CITY):
+            with pytest.raises(Forbidden, match=f"organisation unit {unit} is outside your scope"):
+                call(staff, unit_id=unit)
+
+
+def test_overdue_duty_items_are_the_townships_and_refused_to_a_village_cadre(lists):
+    url, _ = lists
+    cadre = talent(url, VILLAGE_CADRE)
+    with pytest.raises(Forbidden, match=f"organisation unit {TOWN} is outside your scope"):
+        cadre.overdue_items(township_id=TOWN)
+    with pytest.raises(Forbidden, match="township_id: name a unit inside your scope"):
+        cadre.overdue_items()
+
+
+def test_lists_from_inside_and_county_wide_are_not_limited_and_filter_by_unit(lists):
+    url, found = lists
+    inside, outside = found["inside"], found["outside"]
+    every_candidate = sorted([inside["candidate"], outside["candidate"], found["candidate13"],
+                              found["pool"]])
+    for context in (None, {"role": "county_admin", "permissions": ["*"]},
+                    {"role": "auditor", "scope_unit_id": None, "permissions": ["*.read"]}):
+        service = talent(url, context)
+        assert cadre_ids(service.list_reserve()) == every_candidate
+        assert cadre_ids(service.list_reserve(unit_id=OTHER_TOWN)) == [outside["candidate"]]
+        assert cadre_ids(service.list_reserve(township_id=TOWN)) == sorted(
+            [inside["candidate"], found["candidate13"], found["pool"]])
+        assert cadre_ids(service.list_reserve(unit_id=CITY)) == every_candidate
+        assert wealth_counts(service.wealth_summary(2026))["leaders"] == 3
+        assert hours_of(service.training_hours(2026, unit_id=FAR_VILLAGE)) == [
+            outside["village_secretary"]]
+        assert service.overdue_items(on="2026-12-21")["items"] == 2
+    with pytest.raises(InvalidInput) as bad:
+        talent(url).list_reserve(unit_id="12")
+    assert "unit_id" in bad.value.errors

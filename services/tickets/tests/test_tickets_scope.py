@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from services.tickets.models import Ticket, TicketChange
 from services.tickets.service import TicketsService
-from shared.errors import Forbidden, NotFound
-from tickets_county import FAR_VILLAGE, OTHER_VILLAGE, TOWN, VILLAGE, at, build
+from shared.errors import Forbidden, InvalidInput, NotFound
+from tickets_county import (CITY, FAR_VILLAGE, OTHER_TOWN, OTHER_VILLAGE, TOWN, VILLAGE, at,
+                            build)
 
 NOW = at(2026, 10, 8, 10)
 CADRE = {"user": "cadre", "role": "village_cadre", "scope_unit_id": VILLAGE,
@@ -129,6 +130,46 @@ def test_listing_names_a_unit_inside_the_scope_and_gets_its_subtree(county):
     refused(lambda: cadre.list_tickets(unit_id=TOWN), TOWN)
     refused(lambda: staff.list_tickets(unit_id=FAR_VILLAGE), FAR_VILLAGE)
     assert [t["id"] for t in service(county, ADMIN).list_tickets()] == [far, neighbours, mine]
+
+
+def ids(points):
+    return [p["id"] for p in points]
+
+
+def test_a_station_list_names_a_unit_inside_the_scope_and_gets_the_stations_under_it(county):
+    cadre, staff = service(county, CADRE), service(county, STAFF)
+    assert ids(cadre.list_service_points(unit_id=VILLAGE)) == [county.station["id"]]
+    assert ids(cadre.list_service_points(unit_id=VILLAGE, township_id=TOWN, level="village")) \
+        == [county.station["id"]]
+    assert cadre.list_service_points(unit_id=VILLAGE, level="township") == []
+    assert ids(staff.list_service_points(unit_id=TOWN)) == [
+        county.centre["id"], county.station["id"], county.other_station["id"]]
+    assert ids(staff.list_service_points(unit_id=TOWN, level="village")) == [
+        county.station["id"], county.other_station["id"]]
+    assert ids(staff.list_service_points(unit_id=OTHER_VILLAGE)) == [county.other_station["id"]]
+
+    refused(lambda: cadre.list_service_points(unit_id=OTHER_VILLAGE), OTHER_VILLAGE)
+    refused(lambda: cadre.list_service_points(unit_id=TOWN), TOWN)
+    refused(lambda: staff.list_service_points(unit_id=FAR_VILLAGE), FAR_VILLAGE)
+    refused(lambda: staff.list_service_points(unit_id=CITY), CITY)
+    for caller in (cadre, staff):
+        with pytest.raises(Forbidden, match="unit_id: name a unit inside your scope"):
+            caller.list_service_points(township_id=TOWN)
+
+
+def test_a_station_list_from_inside_or_county_wide_is_not_limited(county):
+    every = [county.city, county.centre, county.station, county.other_station,
+             county.other_centre, county.far_station]
+    for context in ({}, ADMIN):
+        listing = service(county, context)
+        assert ids(listing.list_service_points()) == ids(every)
+        assert ids(listing.list_service_points(unit_id=OTHER_TOWN)) == [
+            county.other_centre["id"], county.far_station["id"]]
+        assert ids(listing.list_service_points(township_id=TOWN, level="village")) == [
+            county.station["id"], county.other_station["id"]]
+    with pytest.raises(InvalidInput) as bad:
+        service(county, ADMIN).list_service_points(unit_id="12")
+    assert "unit_id" in bad.value.errors
 
 
 def test_stations_and_agents_are_their_host_units(county):
