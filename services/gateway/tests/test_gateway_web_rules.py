@@ -11,7 +11,7 @@ import pytest
 
 from services.affairs.procedure import STATUSES as MATTER_STATUSES
 from services.gateway.roles import ROLES
-from services.gateway.web import charts, i18n, pages, rules
+from services.gateway.web import charts, console, forms, i18n, pages, rules
 from services.tickets.lifecycle import ACTIONS as TICKET_ACTIONS, LEVELS, STATUSES
 from shared.contracts.members import ACTIVITY_KINDS
 
@@ -246,7 +246,7 @@ class Fields(HTMLParser):
             self.labels.add(attrs.get("for"))
         if tag in ("input", "select", "textarea") and attrs.get("type") != "hidden":
             self.fields.append(attrs.get("id"))
-        self.scripts += tag == "script"
+        self.scripts += tag == "script" and not attrs.get("src", "").startswith("/static/")
         self.styles += "style" in attrs or tag == "style"
 
 
@@ -267,6 +267,17 @@ MATTER = {"id": 7, "title": "<script>alert(1)</script>修路", "item": "major_sp
                      "votes": {"for": 5, "against": 0, "abstain": 0}, "superseded": False}],
           "publications": [{"seq": 1, "kind": "resolution", "published_on": "2026-09-04",
                             "notice_days": 7, "record_hash": "ab" * 32, "state": "broken"}]}
+TICKETS_PANEL = console.Panel(
+    counts=[(state, 1) for state in rules.TIME_LIMIT_STATES],
+    urgent=[{"id": 5, "matter_code": "certificate", "status": "open", "due_on": "2026-11-20"}],
+    measures={"opened": 3, "resolved": 1}, shares=[("按时办结率", 100.0), ("满意率", None)],
+    chart=charts.bar_chart([("按时办结率", 100.0)], "t", "d", "measures"))
+MATTERS_PANEL = console.Panel(counts=[("deliberating", 1)], total=1, matters=[
+    {"id": 7, "title": "<b>修路</b>", "village": "前辛庄", "status": "deliberating",
+     "proposed_on": "2026-11-01"}])
+STARS_PANEL = console.Panel(kind="branch", levels=[("0 星", 2)], trend=[("2026年11月", 3.0)],
+                            chart=charts.bar_chart([("0 星", 2)], "t", "d", "levels"),
+                            trend_chart=charts.line_chart([("11", 3.0)], "t", "d", "trend"))
 PAGES = {
     "board.html": dict(board=rules.Board("member", "county", None, "2026-11"),
                        entries=[{"rank": 1, "name": "张＊＊", "branch": "前辛庄", "level": 2,
@@ -288,7 +299,20 @@ PAGES = {
     "console.html": dict(caller={"user": "clerk", "role": "township_staff",
                                  "scope_unit_id": 2}, csrf="c",
                          scope={"id": 2, "name": "旧城镇", "kind": "township_committee"},
-                         can_record=True),
+                         can_record=True, can_affairs=True, can_tickets=True, view="township",
+                         month="2026-11", tickets=TICKETS_PANEL, matters=MATTERS_PANEL,
+                         stars=STARS_PANEL),
+    "console_form.html": dict(prefix="stepform", action="/console/steps",
+                              fields=rules.STEP_FIELDS, values={"votes_for": "x"},
+                              errors={"votes_for": ["must be a whole number (0 or more)"]},
+                              rest=[("_schema", "x")], choices={"step": [("proposal", "提议")]},
+                              csrf="c", idempotency_key="k"),
+    "upload.html": dict(values={"kind": "activities"}, errors={"file": ["bad"]}, rest=[],
+                        choices={"kind": [("activities", "活动")], "branch_id": [(12, "前辛庄")]},
+                        rows=[(3, "kind", "must be one of ...")], imported=None, filename=None,
+                        csrf="c", idempotency_key="k"),
+    "home.html": dict(townships=[{"id": 2, "name": "旧城镇党委", "villages": [
+        {"id": 12, "name": "前辛庄村党支部"}]}]),
     "error.html": dict(message="没有找到"),
 }
 
@@ -302,7 +326,7 @@ def test_every_field_has_a_label_ids_are_unique_and_nothing_inline(template, lan
     assert found.lang == i18n.HTML_LANG[lang]
     assert [field for field in found.fields if field not in found.labels] == []
     assert len(found.ids) == len(set(found.ids)), sorted(found.ids)
-    assert found.scripts == 0 and found.styles == 0      # the CSP allows neither
+    assert found.scripts == 0 and found.styles == 0      # the CSP allows neither inline
     assert 'href="#main"' in html and 'id="main"' in html
 
 
@@ -340,3 +364,181 @@ def test_text_colours_have_at_least_aa_contrast():
     low = [(a, b, round(contrast(a, b), 2)) for a, b in pairs if contrast(a, b) < 4.5]
     assert low == []
     assert contrast(var["ink"], var["paper"]) >= 7
+
+
+# -- the console's views ---------------------------------------------------------------------------
+
+def test_each_user_gets_the_view_of_their_scope():
+    assert rules.console_view(None, True) == "county"
+    assert rules.console_view("township_committee", False) == "township"
+    assert rules.console_view("street_committee", False) == "township"
+    assert rules.console_view("village_branch", False) == "branch"
+
+
+def test_tickets_are_sorted_by_where_they_stand_against_their_time_limit():
+    today = date(2026, 11, 27)
+    tickets = [{"id": 1, "status": "open", "due_on": "2026-11-26"},
+               {"id": 2, "status": "accepted", "due_on": "2026-11-28"},
+               {"id": 3, "status": "in_progress", "due_on": "2026-12-10"},
+               {"id": 4, "status": "waiting", "due_on": "2026-11-01", "paused_on": "2026-10-30"},
+               {"id": 5, "status": "resolved", "due_on": "2026-11-01", "breached": True},
+               {"id": 6, "status": "open", "due_on": "2026-12-10", "breached": True},
+               {"id": 7, "status": "open", "due_on": None}]
+    grouped = rules.tickets_by_time_limit(tickets, today)
+    assert {state: [t["id"] for t in found] for state, found in grouped.items()} == {
+        "breached": [1, 6], "due_soon": [2], "on_track": [3, 7], "paused": [4], "done": [5]}
+    assert list(rules.tickets_by_time_limit([], today)) == list(rules.TIME_LIMIT_STATES)
+
+
+def test_matters_in_progress_are_counted_oldest_first():
+    counts, found = rules.matters_in_progress([
+        {"id": 3, "status": "executing", "proposed_on": "2026-10-01"},
+        {"id": 1, "status": "completed", "proposed_on": "2026-01-01"},
+        {"id": 2, "status": "deliberating", "proposed_on": "2026-09-01"},
+        {"id": 4, "status": "ended", "proposed_on": "2026-02-01"}])
+    assert counts == {"deliberating": 1, "resolved": 0, "executing": 1}
+    assert [m["id"] for m in found] == [2, 3]
+
+
+def test_levels_months_and_shares_for_the_panels():
+    assert rules.level_counts([{"level": 2}, {"level": 2}, {"level": 0}, {"level": 9}]) == [
+        (0, 1), (1, 0), (2, 2), (3, 0), (4, 0), (5, 1)]
+    assert rules.recent_months(date(2026, 2, 10), 4) == ["2025-11", "2025-12", "2026-01",
+                                                         "2026-02"]
+    assert rules.month_bounds("2026-02") == (date(2026, 2, 1), date(2026, 2, 28))
+    assert rules.month_bounds("2026-12") == (date(2026, 12, 1), date(2026, 12, 31))
+    with pytest.raises(ValueError):
+        rules.month_bounds("2026-Q4")
+    assert rules.percent("0.8333") == 83.3 and rules.percent(1) == 100.0
+    assert rules.percent(None) is None and rules.percent("x") is None
+    assert console.short_name("旧城镇党委") == "旧城镇" and console.short_name("党委") == "党委"
+
+
+def test_the_trend_is_an_accessible_svg_line_through_every_month():
+    found = charts.points([("09", 0), ("10", 5), ("11", 10)], width=320, height=180)
+    assert [p.x for p in found] == [24, 160, 296]
+    assert found[2].y == 20 and found[0].y == 152          # the largest on top, 0 on the base
+    assert all(p.y == 152 for p in charts.points([("a", 0), ("b", 0)]))
+    svg = str(charts.line_chart([("09", 0), ("10", 2.5), ("<11>", 10)], "走势", "d", "trend"))
+    assert 'role="img"' in svg and 'aria-labelledby="trend-t trend-d"' in svg
+    assert "<polyline" in svg and ">2.5</text>" in svg and ">10</text>" in svg
+    assert "&lt;11&gt;" in svg and "<script" not in svg
+    assert "<polyline" not in str(charts.line_chart([("11", 1)], "t", "d", "one"))
+
+
+# -- the console's forms ---------------------------------------------------------------------------
+
+def test_a_step_form_becomes_record_steps_payload():
+    matter_id, payload, errors = rules.step_payload({
+        "matter_id": "７", "step": "party_assembly", "on": "2026-11-20", "form": "",
+        "attendance_members": "40", "attendance_present": "30", "votes_for": "25",
+        "votes_against": "3", "votes_abstain": "2", "notice_days": "", "note": " 按时召开 "},
+        "clerk")
+    assert errors == {} and matter_id == 7
+    assert payload == {"recorded_by": "clerk", "step": "party_assembly", "on": "2026-11-20",
+                       "note": "按时召开", "attendance": {"members": 40, "present": 30},
+                       "votes": {"for": 25, "against": 3, "abstain": 2}}
+
+
+def test_a_step_form_refuses_what_cannot_be_sent_naming_each_field():
+    matter_id, payload, errors = rules.step_payload({
+        "matter_id": "", "attendance_members": "40", "votes_for": "many", "notice_days": "-1"},
+        "clerk")
+    assert matter_id is None and errors["matter_id"] == [rules.REQUIRED]
+    assert errors["votes_for"][0] == rules.NOT_WHOLE and errors["notice_days"] == [rules.NOT_WHOLE]
+    assert "attendance_present" in errors and "votes_against" in errors
+    assert "attendance" not in payload and "votes" not in payload
+    assert rules.step_payload({"matter_id": "abc"}, "u")[2]["matter_id"] == [
+        "must be a positive whole number"]
+
+
+def test_the_services_step_errors_go_next_to_the_forms_fields():
+    by_field, rest = rules.form_errors(
+        {"payload.attendance.present": ["45 present is more than the 40 members"],
+         "votes": ["40 votes cast is more than the 30 present"], "step": ["unknown step"],
+         "payload.evidence.0.sha256": ["bad"]}, rules.STEP_FIELD_NAMES, rules.STEP_FIELD_OF)
+    assert by_field == {"attendance_present": ["45 present is more than the 40 members"],
+                        "votes_for": ["40 votes cast is more than the 30 present"],
+                        "step": ["unknown step"]}
+    assert rest == [("evidence.0.sha256", "bad")]
+
+
+def test_ticket_forms_become_their_payloads():
+    assert rules.ticket_payload({"service_point_id": "3", "matter_code": "certificate",
+                                 "requester_name": " 刘大爷 ", "requester_phone": "",
+                                 "csrf": "x"}) == {
+        "service_point_id": 3, "matter_code": "certificate", "requester_name": "刘大爷"}
+    assert rules.ticket_payload({"service_point_id": "three"})["service_point_id"] == "three"
+    assert rules.escalation({"ticket_id": "#12", "reason": "超出村级权限", "note": ""}) == (
+        12, {"reason": "超出村级权限"}, {})
+    assert rules.escalation({"reason": "x"})[2] == {"ticket_id": [rules.REQUIRED]}
+
+
+def test_a_sheet_is_checked_before_it_is_sent_and_its_row_errors_are_a_table():
+    assert rules.sheet_problem("", 0) == "choose a CSV or XLSX file"
+    assert rules.sheet_problem("活动.xls", 10) == "must be a .csv or .xlsx file"
+    assert "larger than 5 MB" in rules.sheet_problem("a.csv", rules.MAX_SHEET_BYTES + 1)
+    assert rules.sheet_problem("活动.XLSX", 10) is None
+    rows, by_field, rest = rules.sheet_errors({
+        "row 12.kind": ["must be one of: meeting, study"], "row 3.member_id": ["unknown"],
+        "row 3.occurred_on": ["not a date"], "content_base64": ["the CSV is not UTF-8 text"],
+        "branch_id": ["no such branch"], "_schema": ["x"]})
+    assert rows == [(3, "member_id", "unknown"), (3, "occurred_on", "not a date"),
+                    (12, "kind", "must be one of: meeting, study")]
+    assert by_field == {"file": ["the CSV is not UTF-8 text"], "branch_id": ["no such branch"]}
+    assert rest == [("_schema", "x")]
+
+
+def test_every_console_form_field_and_choice_has_words():
+    for prefix, (action, fields) in forms.FORMS.items():
+        assert action.startswith("/console/") and action[len("/console/"):] in forms.SECTIONS
+        for name, kind, required, hint in fields:
+            words = i18n.text("zh", f"{prefix}.{name}")
+            assert words != f"{prefix}.{name}" and words.endswith(" *") == required, name
+            assert hint is None or hint in i18n.TEXT, hint
+    wanted = ([f"tlimit.{s}" for s in rules.TIME_LIMIT_STATES]
+              + [f"upload.kind.{k}" for k in rules.SHEET_KINDS]
+              + [f"measure.{m}" for m in ("on_time", "settled_in_village",
+                                          "settled_in_township", "satisfied")])
+    assert [key for key in wanted if key not in i18n.TEXT] == []
+
+
+def test_the_upload_form_is_sent_with_its_progress_shown_and_works_without_script():
+    html = render("upload.html", **PAGES["upload.html"])
+    assert 'enctype="multipart/form-data"' in html and 'action="/console/uploads"' in html
+    assert '<progress id="upload-progress"' in html and 'aria-live="polite"' in html
+    assert '<script src="/static/upload.js" defer></script>' in html
+    assert 'id="row-errors"' in html and "must be one of ..." in html
+    script = (WEB / "static" / "upload.js").read_text()
+    assert 'upload.addEventListener("progress"' in script and "preventDefault" in script
+
+
+def test_an_unknown_console_section_is_not_found():
+    from shared.errors import NotFound
+    with pytest.raises(NotFound):
+        forms.section(object(), "nowhere")
+
+
+def test_the_county_view_compares_the_townships_in_a_table_and_two_charts():
+    rows = [{"id": 2, "name": "旧城镇党委", "score": "12.5", "level": 2, "rank": 1, "opened": 4,
+             "resolved": 3, "on_time": 66.7, "matters": 5},
+            {"id": 3, "name": "南排河镇党委", "score": None, "level": None, "rank": None,
+             "opened": None, "resolved": None, "on_time": None, "matters": None}]
+    county = console.Panel(rows=rows, matters_known=False,
+                           titles={"scores": "积分", "on_time": "按时"},
+                           scores=charts.bar_chart([("旧城镇", 12.5)], "积分", "d", "scores"),
+                           on_time=charts.bar_chart([("旧城镇", 66.7)], "按时", "d", "on-time"))
+    html = render("console.html", caller={"user": "admin", "role": "county_admin",
+                                          "scope_unit_id": None},
+                  csrf="c", scope=None, can_record=True, can_affairs=True, can_tickets=True,
+                  view="county", month="2026-11", county=county)
+    table = re.search(r'<table id="townships">.*?</table>', html, re.S).group(0)
+    assert "旧城镇党委" in table and "66.7 %" in table and "12.5" in table and "—" in table
+    assert html.count('<svg') == 2 and "村务事项数量暂不能显示" in html
+    refused = console.Panel()
+    refused.problem = "此部分暂不能显示：x"
+    html = render("console.html", caller={"user": "admin", "role": "county_admin",
+                                          "scope_unit_id": None},
+                  csrf="c", scope=None, can_record=False, can_affairs=False, can_tickets=False,
+                  view="county", month="2026-11", county=refused)
+    assert "此部分暂不能显示：x" in html and 'id="townships"' not in html

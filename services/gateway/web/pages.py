@@ -12,7 +12,9 @@ Who the services see:
   the published matters, a ticket without requester, staff or notes (Open311 shows a request's
   status to anyone with its id in the same way), a masked name.
 * The console calls with the logged-in user's role, scope and permissions, as the API does,
-  and checks the member's branch against the user's scope before recording an activity.
+  and checks the member's branch against the user's scope before recording an activity. Its
+  overview (``console``) and its other forms and sheet uploads (``forms``, under
+  ``/console/<section>``) live in their own modules; ``/`` is the landing page.
 
 The console keeps the access token (15 minutes) and the refresh token in HttpOnly,
 SameSite=Strict cookies (Secure when ``public_base_url`` is https); a console page with an
@@ -36,6 +38,8 @@ from services.gateway import accounts, dispatch, metrics, roles, tokens
 from services.gateway.http_errors import TooManyAttempts, Unauthenticated
 from services.gateway.models import Unit
 from services.gateway.web import charts, i18n, rules
+from services.gateway.web import console as console_views
+from services.gateway.web import forms
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -101,12 +105,13 @@ class Page:
         """As the gateway itself, for what a public page shows of a record (see the module)."""
         return self.services.call(service, method, kwargs, {"correlation_id": self.request_id})
 
-    def as_user(self, service, method, writes=False, idempotency_key=None, **kwargs):
+    def as_user(self, service, method, writes=False, idempotency_key=None, timeout=None,
+                **kwargs):
         context = dispatch.Gateway.rpc_context(self.caller, self.request, self.request_id,
                                                writes)
         if writes and idempotency_key:
             context["idempotency_key"] = f"{self.caller['user']}:{idempotency_key}"
-        return self.services.call(service, method, kwargs, context)
+        return self.services.call(service, method, kwargs, context, timeout=timeout)
 
     # -- the organisation tree the gateway learned --------------------------------------------
     def unit(self, unit_id):
@@ -377,7 +382,7 @@ def _end_session(page):
         page.cookies.append((name, None, rules.cookie_options(base, rules.CONSOLE)))
 
 
-def _csrf(page):
+def csrf_of(page):
     """The CSRF token of this session (the one a refresh just set, else the cookie's)."""
     for name, value, _ in reversed(page.cookies):
         if name == rules.CSRF_COOKIE and value:
@@ -385,7 +390,7 @@ def _csrf(page):
     return page.request.cookies.get(rules.CSRF_COOKIE)
 
 
-def _csrf_ok(page) -> bool:
+def csrf_ok(page) -> bool:
     return rules.same_token(page.request.form.get("csrf"), page.request.cookies.get(
         rules.CSRF_COOKIE))
 
@@ -435,7 +440,7 @@ def login(page) -> Response:
 
 def logout(page) -> Response:
     caller = console_caller(page, required=False)
-    if caller is not None and not _csrf_ok(page):
+    if caller is not None and not csrf_ok(page):
         return page.render("error.html", 403, message=page.t("error.csrf"))
     if caller is not None and "claims" in caller:
         with page.store.transaction() as session:
@@ -448,10 +453,18 @@ def logout(page) -> Response:
 
 
 def console(page) -> Response:
-    caller = console_caller(page)
-    scope = page.unit(caller["scope_unit_id"])
-    return page.render("console.html", csrf=_csrf(page), scope=scope,
-                       can_record=roles.granted(caller["permissions"], "activities.write"))
+    """``/console``: the view of the user's scope (``console.overview``)."""
+    return console_views.overview(page)
+
+
+def console_section(page, section) -> Response:
+    """``/console/<section>``: the console's forms (``forms.SECTIONS``)."""
+    return forms.section(page, section)
+
+
+def home(page) -> Response:
+    """``/``: the public landing page (``console.home``)."""
+    return console_views.home(page)
 
 
 def activity(page) -> Response:
@@ -460,14 +473,14 @@ def activity(page) -> Response:
     if page.request.method == "GET":
         return _activity_form(page, {"occurred_on": page.today.isoformat()})
     form = page.request.form.to_dict()
-    if not _csrf_ok(page):
+    if not csrf_ok(page):
         return page.render("error.html", 403, message=page.t("error.csrf"))
     payload = rules.activity_payload(form)
     status, errors, rest = 201, {}, []
     try:
         branch_id = _member_in_scope(page, payload.get("member_id"))
         recorded = page.as_user("members", "record_activity", writes=True,
-                                idempotency_key=_key(form.get("idempotency_key")),
+                                idempotency_key=form_key(form.get("idempotency_key")),
                                 payload=payload)
     except _FieldProblem as problem:
         status, errors = 422, {problem.field: [problem.reason]}
@@ -485,7 +498,7 @@ def activity(page) -> Response:
     return page.render("activity_done.html", status=201, recorded=recorded, branch=branch,
                        board_url=page.url("/boards", kind="member", unit=branch_id,
                                           period=rules.month_of(page.today)),
-                       csrf=_csrf(page))
+                       csrf=csrf_of(page))
 
 
 class _FieldProblem(Exception):
@@ -513,14 +526,14 @@ def _member_in_scope(page, member_id):
     return member["branch_id"]
 
 
-def _key(value):
+def form_key(value):
     value = (value or "").strip()
     return value if 1 <= len(value) <= 64 and value.isprintable() else None
 
 
 def _activity_form(page, values, errors=None, rest=(), status=200):
     return page.render("activity.html", status, values=values, errors=errors or {},
-                       rest=list(rest), fields=rules.ACTIVITY_FIELDS, csrf=_csrf(page),
+                       rest=list(rest), fields=rules.ACTIVITY_FIELDS, csrf=csrf_of(page),
                        idempotency_key=str(uuid.uuid4()))
 
 

@@ -1,6 +1,8 @@
 """The pages' rules that need no server (pure): periods and their names, which board a query
 asks for, how names and levels are shown, what of a ticket the public sees, the activity form's
-fields and errors, and the console's cookies and redirects."""
+fields and errors, the console's cookies and redirects, its views' figures (tickets by time
+limit, matters in progress, star levels, months), its forms' payloads and errors (a matter's
+step, opening and escalating a ticket) and a sheet upload's checks and row errors."""
 import hmac
 import re
 import unicodedata
@@ -287,3 +289,274 @@ def cookie_options(public_base_url: str, path="/") -> dict:
     """HttpOnly, SameSite=Strict, Secure when the site is served over https."""
     return {"httponly": True, "samesite": "Strict", "path": path,
             "secure": str(public_base_url or "").startswith("https://")}
+
+
+# -- the console's views ---------------------------------------------------------------------------
+
+def console_view(scope_kind: str | None, county_wide: bool) -> str:
+    """Which view a logged-in user gets: ``county`` (no scope), ``township`` (a township's
+    staff) or ``branch`` (a village branch's cadre)."""
+    if county_wide or scope_kind is None:
+        return "county"
+    return "township" if scope_kind in TOWNSHIP_KINDS else "branch"
+
+
+TIME_LIMIT_STATES = ("breached", "due_soon", "on_track", "paused", "done")
+FINISHED = ("resolved", "closed")
+
+
+def _day(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def time_limit_state(ticket: dict, today: date, soon_days=1) -> str:
+    """Where a ticket stands against its time limit: ``done`` (resolved or closed), ``paused``
+    (waiting: the clock stops), ``breached`` (past its due day, or marked so), ``due_soon``
+    (due within ``soon_days``) or ``on_track``."""
+    if ticket.get("status") in FINISHED:
+        return "done"
+    if ticket.get("status") == "waiting" or ticket.get("paused_on"):
+        return "paused"
+    due = _day(ticket.get("due_on"))
+    if ticket.get("breached") or (due is not None and due < today):
+        return "breached"
+    if due is not None and (due - today).days <= soon_days:
+        return "due_soon"
+    return "on_track"
+
+
+def tickets_by_time_limit(tickets, today: date) -> dict[str, list]:
+    """The tickets grouped by ``time_limit_state``, every state present, order kept."""
+    grouped = {state: [] for state in TIME_LIMIT_STATES}
+    for ticket in tickets or ():
+        grouped[time_limit_state(ticket, today)].append(ticket)
+    return grouped
+
+
+MATTERS_IN_PROGRESS = ("deliberating", "resolved", "executing")
+
+
+def matters_in_progress(matters) -> tuple[dict[str, int], list[dict]]:
+    """(how many matters are at each unfinished status, those matters oldest first)."""
+    counts = {status: 0 for status in MATTERS_IN_PROGRESS}
+    open_ones = [m for m in matters or () if m.get("status") in counts]
+    for matter in open_ones:
+        counts[matter["status"]] += 1
+    open_ones.sort(key=lambda m: (m.get("proposed_on") or "", m.get("id") or 0))
+    return counts, open_ones
+
+
+def level_counts(entries, most=5) -> list[tuple[int, int]]:
+    """``[(level, how many entries hold it)]`` for levels 0 to ``most`` (a board's entries)."""
+    found = {level: 0 for level in range(most + 1)}
+    for entry in entries or ():
+        level = max(0, min(most, int(entry.get("level") or 0)))
+        found[level] += 1
+    return sorted(found.items())
+
+
+def recent_months(today: date, count=6) -> list[str]:
+    """The last ``count`` months up to ``today``'s, oldest first (``2026-06`` ... ``2026-11``)."""
+    return list(reversed(period_choices(today, months=count, quarters=0, years=0)["month"]))
+
+
+def month_bounds(key: str) -> tuple[date, date]:
+    """The first and last day of the month ``key`` (``2026-11``)."""
+    period = parse_period(key)
+    if period is None or period.kind != "month":
+        raise ValueError(f"not a month: {key!r}")
+    first = date(period.year, period.number, 1)
+    following = date(period.year + period.number // 12, period.number % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+def percent(share) -> float | None:
+    """A service's share (``"0.8333"``, 0.5, None) as a percentage rounded to one place."""
+    if share is None or share == "":
+        return None
+    try:
+        return round(float(share) * 100, 1)
+    except (TypeError, ValueError):
+        return None
+
+
+# -- the console's forms ---------------------------------------------------------------------------
+
+def whole_number(value) -> int | None:
+    """A count as typed (full-width digits and spaces allowed), 0 or more; None when it is
+    not one."""
+    if not isinstance(value, str):
+        return None
+    text = unicodedata.normalize("NFKC", value).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        return None
+    return int(text)
+
+
+NOT_WHOLE = "must be a whole number (0 or more)"
+REQUIRED = "is required"
+
+# (field, input type, required, hint key); record_step's payload names in STEP_PAYLOAD_NAME
+STEP_FIELDS = (
+    ("matter_id", "number", True, "stepform.matter_id.hint"),
+    ("step", "select", True, None),
+    ("on", "date", True, None),
+    ("form", "select", False, "stepform.form.hint"),
+    ("attendance_members", "number", False, "stepform.attendance.hint"),
+    ("attendance_present", "number", False, None),
+    ("votes_for", "number", False, "stepform.votes.hint"),
+    ("votes_against", "number", False, None),
+    ("votes_abstain", "number", False, None),
+    ("notice_days", "number", False, "stepform.notice_days.hint"),
+    ("note", "textarea", False, None),
+)
+STEP_FIELD_NAMES = tuple(spec[0] for spec in STEP_FIELDS)
+STEP_COUNTS = ("attendance_members", "attendance_present", "votes_for", "votes_against",
+               "votes_abstain", "notice_days")
+# the service's names (``shared.validation`` dotted paths) -> the form's fields
+STEP_FIELD_OF = {"attendance.members": "attendance_members", "attendance": "attendance_members",
+                 "attendance.present": "attendance_present", "votes.for": "votes_for",
+                 "votes": "votes_for", "votes.against": "votes_against",
+                 "votes.abstain": "votes_abstain"}
+
+
+def step_payload(form: dict, recorded_by: str) -> tuple[int | None, dict, dict]:
+    """(the matter, the ``record_step`` payload, reasons by field for what cannot even be
+    sent): counts must be whole numbers, attendance is both figures or neither, votes all
+    three or none; the rest (step, date, quorum) the service checks and names."""
+    value = {name: (form.get(name) or "").strip() for name in STEP_FIELD_NAMES}
+    errors = {}
+    matter_id = ticket_number(value["matter_id"]) if value["matter_id"] else None
+    if matter_id is None:
+        errors["matter_id"] = [REQUIRED if not value["matter_id"] else
+                               "must be a positive whole number"]
+    counts = {}
+    for name in STEP_COUNTS:
+        if value[name]:
+            counts[name] = whole_number(value[name])
+            if counts[name] is None:
+                errors[name] = [NOT_WHOLE]
+    _all_or_none(value, ("attendance_members", "attendance_present"), errors,
+                 "give both the members and how many were present, or neither")
+    _all_or_none(value, ("votes_for", "votes_against", "votes_abstain"), errors,
+                 "give all three vote counts, or none")
+    payload = {"recorded_by": recorded_by}
+    for name in ("step", "on", "form", "note"):
+        if value[name]:
+            payload[name] = value[name]
+    if counts.get("attendance_members") is not None and \
+            counts.get("attendance_present") is not None:
+        payload["attendance"] = {"members": counts["attendance_members"],
+                                 "present": counts["attendance_present"]}
+    if all(counts.get(n) is not None for n in ("votes_for", "votes_against", "votes_abstain")):
+        payload["votes"] = {"for": counts["votes_for"], "against": counts["votes_against"],
+                            "abstain": counts["votes_abstain"]}
+    if counts.get("notice_days") is not None:
+        payload["notice_days"] = counts["notice_days"]
+    return matter_id, payload, errors
+
+
+def _all_or_none(value, names, errors, reason):
+    given = [name for name in names if value[name]]
+    if given and len(given) < len(names):
+        for name in names:
+            if not value[name]:
+                errors.setdefault(name, []).append(reason)
+
+
+def form_errors(errors: dict, fields, renamed=None) -> tuple[dict, list]:
+    """A service's ``InvalidInput.errors`` as (reasons by form field, [(name, reason)] of the
+    rest); ``payload.`` prefixes dropped, dotted names mapped through ``renamed``."""
+    renamed = renamed or {}
+    by_field, rest = {}, []
+    for name, reasons in (errors or {}).items():
+        bare = name.removeprefix("payload.")
+        field = renamed.get(bare, bare)
+        if field in fields:
+            by_field.setdefault(field, []).extend(str(r) for r in reasons)
+        else:
+            rest.extend((bare, str(r)) for r in reasons)
+    return by_field, rest
+
+
+TICKET_FIELDS = (
+    ("service_point_id", "select", True, None),
+    ("matter_code", "select", True, None),
+    ("requester_name", "text", True, None),
+    ("requester_phone", "tel", False, "ticket_form.requester_phone.hint"),
+    ("address", "text", False, None),
+    ("description", "textarea", False, None),
+)
+TICKET_FIELD_NAMES = tuple(spec[0] for spec in TICKET_FIELDS)
+ESCALATE_FIELDS = (
+    ("ticket_id", "number", True, None),
+    ("reason", "textarea", True, None),
+    ("note", "textarea", False, None),
+)
+ESCALATE_FIELD_NAMES = tuple(spec[0] for spec in ESCALATE_FIELDS)
+
+
+def ticket_payload(form: dict) -> dict:
+    """The ``open_ticket`` payload: the fields as typed, empty ones left out (the service
+    checks and names them); the service point as a number when it is one."""
+    payload = {}
+    for name in TICKET_FIELD_NAMES:
+        value = (form.get(name) or "").strip()
+        if value:
+            payload[name] = value
+    point = ticket_number(payload.get("service_point_id"))
+    if point is not None:
+        payload["service_point_id"] = point
+    return payload
+
+
+def escalation(form: dict) -> tuple[int | None, dict, dict]:
+    """(the ticket, the ``escalate_ticket`` payload, reasons by field for a missing or
+    unreadable ticket number)."""
+    raw = (form.get("ticket_id") or "").strip()
+    ticket_id = ticket_number(raw) if raw else None
+    errors = {} if ticket_id is not None else {"ticket_id": [
+        REQUIRED if not raw else "must be a positive whole number"]}
+    payload = {name: (form.get(name) or "").strip() for name in ("reason", "note")}
+    return ticket_id, {k: v for k, v in payload.items() if v}, errors
+
+
+# -- sheet uploads ---------------------------------------------------------------------------------
+
+SHEET_KINDS = {"activities": "import_activities", "members": "import_members"}
+SHEET_SUFFIXES = (".csv", ".xlsx")
+MAX_SHEET_BYTES = 5 * 1024 * 1024
+ROW_ERROR = re.compile(r"^row (?P<row>\d+)\.(?P<column>.+)$")
+SHEET_FILE_FIELDS = ("file", "filename", "content_base64")
+
+
+def sheet_problem(filename: str, size: int) -> str | None:
+    """Why an uploaded file is not worth sending to the service, or None."""
+    if not filename or size == 0:
+        return "choose a CSV or XLSX file"
+    if not filename.lower().endswith(SHEET_SUFFIXES):
+        return "must be a .csv or .xlsx file"
+    if size > MAX_SHEET_BYTES:
+        return f"is larger than {MAX_SHEET_BYTES // (1024 * 1024)} MB"
+    return None
+
+
+def sheet_errors(errors: dict) -> tuple[list[tuple[int, str, str]], dict, list]:
+    """A sheet import's ``InvalidInput.errors`` as (``[(row, column, reason)]`` by row,
+    reasons by form field (``file``, ``branch_id``), ``[(name, reason)]`` of the rest)."""
+    rows, by_field, rest = [], {}, []
+    for name, reasons in (errors or {}).items():
+        match = ROW_ERROR.fullmatch(name)
+        if match:
+            rows.extend((int(match["row"]), match["column"], str(r)) for r in reasons)
+        elif name in SHEET_FILE_FIELDS:
+            by_field.setdefault("file", []).extend(str(r) for r in reasons)
+        elif name == "branch_id":
+            by_field.setdefault("branch_id", []).extend(str(r) for r in reasons)
+        else:
+            rest.extend((name, str(r)) for r in reasons)
+    rows.sort(key=lambda row: row[0])
+    return rows, by_field, rest
