@@ -1,6 +1,7 @@
 """A running members + stars + gateway on the real RabbitMQ, and an HTTP client for it
 (imported by the gateway's HTTP tests)."""
 import socket
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -23,26 +24,39 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def api(amqp_uri, db_url_factory, request):
-    """members + stars + gateway running; a test module's ``GATEWAY_SETTINGS`` (dict) is
-    merged into the gateway's settings."""
-    urls = {name: db_url_factory() for name in ("members", "stars", "gateway")}
-    for cls in (MembersService, StarsService, GatewayService):
+@contextmanager
+def running_gateway(amqp_uri, url_factory, classes, config_changes=None, **gateway_settings):
+    """``classes`` (the gateway among them) running on fresh databases from ``url_factory``,
+    their topology declared; yields the HTTP ``Client`` of the gateway, with ``config`` and
+    ``urls`` (each service's database). ``config_changes`` are merged into the config;
+    ``gateway_settings`` into its ``gateway:`` section."""
+    urls = {cls.name: url_factory() for cls in classes}
+    for cls in classes:
         migrate.upgrade(cls, urls[cls.name])
     port = free_port()
     config = make_config(amqp_uri, urls)
     config["bus"]["declare_topology"] = False
-    declare_all(config, {cls.name: cls for cls in (MembersService, StarsService, GatewayService)})
+    declare_all(config, {cls.name: cls for cls in classes})
     config.update(WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", max_workers=20,
-                  gateway={"services": ["members", "stars", "gateway"],
+                  gateway={"services": [cls.name for cls in classes],
                            "token_secret": "s" * 40, "login": {"max_failures": 3},
-                           **getattr(request.module, "GATEWAY_SETTINGS", {})})
-    with services_running(config, MembersService, StarsService, GatewayService):
+                           **gateway_settings})
+    config.update(config_changes or {})
+    with services_running(config, *classes):
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: _up(base), message="the gateway listening")
         client = Client(base, urls["gateway"])
-        client.config = config
+        client.config, client.urls = config, urls
+        yield client
+
+
+@pytest.fixture
+def api(amqp_uri, db_url_factory, request):
+    """members + stars + gateway running; a test module's ``GATEWAY_SETTINGS`` (dict) is
+    merged into the gateway's settings."""
+    with running_gateway(amqp_uri, db_url_factory,
+                         (MembersService, StarsService, GatewayService),
+                         **getattr(request.module, "GATEWAY_SETTINGS", {})) as client:
         yield client
 
 

@@ -13,18 +13,15 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from gateway_http import Client, _up, county, free_port, known_units
+from gateway_http import county, known_units, running_gateway
 from services.affairs import models as affairs_models
 from services.affairs.api import ROUTES
 from services.affairs.service import AffairsService
 from services.gateway.roles import COUNTY_WIDE, ROLES
 from services.gateway.service import GatewayService
 from services.members.service import MembersService
-from shared import migrate
 from shared.api import granted
-from shared.bus import declare_all
-from tests.support.fixtures import make_config
-from tests.support.running import services_running, wait_for
+from tests.support.running import wait_for
 
 pytestmark = pytest.mark.integration
 CLASSES = (MembersService, AffairsService, GatewayService)
@@ -34,22 +31,8 @@ MATTERS = "/api/v1/affairs/matters"
 @pytest.fixture
 def api(amqp_uri, db_url_factory, tmp_path):
     """members + affairs + gateway running; the client as ``gateway_http``'s, with ``urls``."""
-    urls = {cls.name: db_url_factory() for cls in CLASSES}
-    for cls in CLASSES:
-        migrate.upgrade(cls, urls[cls.name])
-    port = free_port()
-    config = make_config(amqp_uri, urls)
-    config["bus"]["declare_topology"] = False
-    declare_all(config, {cls.name: cls for cls in CLASSES})
-    config["affairs"] = {"evidence": {"folder": str(tmp_path / "evidence")}}
-    config.update(WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", max_workers=20,
-                  gateway={"services": [cls.name for cls in CLASSES],
-                           "token_secret": "s" * 40, "login": {"max_failures": 3}})
-    with services_running(config, *CLASSES):
-        base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _up(base), message="the gateway listening")
-        client = Client(base, urls["gateway"])
-        client.config, client.urls = config, urls
+    evidence = {"affairs": {"evidence": {"folder": str(tmp_path / "evidence")}}}
+    with running_gateway(amqp_uri, db_url_factory, CLASSES, evidence) as client:
         yield client
 
 

@@ -12,11 +12,8 @@ from pathlib import Path
 import eventlet
 import pytest
 
-from gateway_http import Client, _up, free_port
-from shared import migrate, plugins
-from shared.bus import declare_all
-from tests.support.fixtures import make_config
-from tests.support.running import services_running, wait_for
+from gateway_http import running_gateway
+from shared import plugins
 
 pytestmark = pytest.mark.integration
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -28,20 +25,9 @@ SKIPPED = "/api/v1/auth/logout"          # would revoke the token the run uses
 @pytest.fixture
 def api(amqp_uri, pg_url_factory):
     classes = tuple(plugins.services().values())
-    urls = {cls.name: pg_url_factory() for cls in classes}
-    for cls in classes:
-        migrate.upgrade(cls, urls[cls.name])
-    port = free_port()
-    config = make_config(amqp_uri, urls)
-    config["bus"]["declare_topology"] = False
-    declare_all(config, {cls.name: cls for cls in classes})
-    config.update(WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", max_workers=20,
-                  gateway={"services": [cls.name for cls in classes],
-                           "token_secret": "s" * 40, "login": {"max_failures": 1000}})
-    with services_running(config, *classes):
-        base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _up(base), message="the gateway listening")
-        yield Client(base, urls["gateway"])
+    with running_gateway(amqp_uri, pg_url_factory, classes,
+                         login={"max_failures": 1000}) as client:
+        yield client
 
 
 def run(command, timeout, folder):

@@ -11,7 +11,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from gateway_http import Client, _up, county, free_port
+from gateway_http import county, running_gateway
 from services.gateway.roles import COUNTY_WIDE, ROLES
 from services.gateway.service import GatewayService
 from services.members.service import MembersService
@@ -22,11 +22,8 @@ from services.talent.service import TalentService
 from services.tickets import models as tickets_models
 from services.tickets.api import ROUTES as TICKETS
 from services.tickets.service import TicketsService
-from shared import migrate
 from shared.api import granted
-from shared.bus import declare_all
-from tests.support.fixtures import make_config
-from tests.support.running import services_running, wait_for
+from tests.support.running import wait_for
 
 pytestmark = pytest.mark.integration
 CLASSES = (MembersService, StarsService, TicketsService, TalentService, GatewayService)
@@ -39,21 +36,7 @@ CERTIFICATE = {"code": "certificate", "name": "开具村级证明", "group": "�
 def api(amqp_uri, db_url_factory):
     """members + stars + tickets + talent + gateway running; the client as ``gateway_http``'s,
     with ``urls`` (each service's database)."""
-    urls = {cls.name: db_url_factory() for cls in CLASSES}
-    for cls in CLASSES:
-        migrate.upgrade(cls, urls[cls.name])
-    port = free_port()
-    config = make_config(amqp_uri, urls)
-    config["bus"]["declare_topology"] = False
-    declare_all(config, {cls.name: cls for cls in CLASSES})
-    config.update(WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", max_workers=20,
-                  gateway={"services": [cls.name for cls in CLASSES],
-                           "token_secret": "s" * 40, "login": {"max_failures": 3}})
-    with services_running(config, *CLASSES):
-        base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _up(base), message="the gateway listening")
-        client = Client(base, urls["gateway"])
-        client.config, client.urls = config, urls
+    with running_gateway(amqp_uri, db_url_factory, CLASSES) as client:
         yield client
 
 

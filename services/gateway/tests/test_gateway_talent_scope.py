@@ -5,16 +5,13 @@ SQLite) and get 403 naming the unit for what lies outside it, whether the gatewa
 import pytest
 from sqlalchemy import select
 
-from gateway_http import Client, _up, county, free_port
+from gateway_http import county, running_gateway
 from services.gateway.service import GatewayService
 from services.members.service import MembersService
 from services.stars.service import StarsService
 from services.talent import models as talent_models
 from services.talent.service import TalentService
-from shared import migrate
-from shared.bus import declare_all
-from tests.support.fixtures import make_config
-from tests.support.running import services_running, wait_for
+from tests.support.running import wait_for
 
 pytestmark = pytest.mark.integration
 CLASSES = (MembersService, StarsService, TalentService, GatewayService)
@@ -24,21 +21,7 @@ ACTIVIST = {"name": "李秀英", "gender": "female", "birth_date": "1990-03-02",
 
 @pytest.fixture
 def api(amqp_uri, db_url_factory):
-    urls = {cls.name: db_url_factory() for cls in CLASSES}
-    for cls in CLASSES:
-        migrate.upgrade(cls, urls[cls.name])
-    port = free_port()
-    config = make_config(amqp_uri, urls)
-    config["bus"]["declare_topology"] = False
-    declare_all(config, {cls.name: cls for cls in CLASSES})
-    config.update(WEB_SERVER_ADDRESS=f"127.0.0.1:{port}", max_workers=20,
-                  gateway={"services": [cls.name for cls in CLASSES],
-                           "token_secret": "s" * 40, "login": {"max_failures": 3}})
-    with services_running(config, *CLASSES):
-        base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _up(base), message="the gateway listening")
-        client = Client(base, urls["gateway"])
-        client.urls = urls
+    with running_gateway(amqp_uri, db_url_factory, CLASSES) as client:
         yield client
 
 
