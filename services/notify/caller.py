@@ -3,17 +3,18 @@ from dataclasses import dataclass
 
 from nameko.extensions import DependencyProvider
 
+from shared.api import Permissions
 from shared.errors import Forbidden
 
 
 @dataclass(frozen=True)
 class Who:
     user: str | None
-    permissions: frozenset | None      # None: not a gateway call (another service, a script)
+    permissions: Permissions | None    # None: not a gateway call (another service, a script)
 
     def require(self, permission: str):
         """The gateway checked the route's permission already; this repeats it, so a route
-        declared without it is not a hole."""
+        declared without it is not a hole. Patterns count (a county administrator's ``*``)."""
         if self.permissions is not None and permission not in self.permissions:
             raise Forbidden(f"this needs the permission {permission}")
 
@@ -24,4 +25,4 @@ class Caller(DependencyProvider):
         permissions = data.get("permissions")
         user = data.get("user")
         return Who(user=str(user)[:100] if user is not None else None,
-                   permissions=None if permissions is None else frozenset(permissions))
+                   permissions=None if permissions is None else Permissions(permissions))
