@@ -141,7 +141,7 @@ class GatewayService(ServiceBase):
     def metrics(self, request):
         families = metrics.bus_families(self._health_reports(timeout=3), self._dead_letters())
         return Response(metrics.exposition(families),
-                        mimetype="text/plain; version=0.0.4; charset=utf-8")
+                        content_type="text/plain; version=0.0.4; charset=utf-8")
 
     # -- web pages (services/gateway/web): public boards, disclosures, ticket status, console ----
     def _page(self, label, handler, request, **values):

@@ -74,7 +74,7 @@ def message_rows(settings, template, event, unit_names_, now) -> list[Delivery]:
     common = dict(_place(event), kind="message", template=template.name,
                   channel=settings.channel, body=text, attempts=0, replays=0, created_at=now)
     if _stale(event, settings, now):
-        log.info("notify: %s for event %s not sent: the event is older than %s h",
+        log.debug("notify: %s for event %s not sent: the event is older than %s h",
                  template.name, event.id, settings.max_age_hours)
         return [Delivery(**common, status="skipped", last_error="stale: the event is older "
                          f"than {settings.max_age_hours} h")]
@@ -83,7 +83,7 @@ def message_rows(settings, template, event, unit_names_, now) -> list[Delivery]:
         return [Delivery(**common, status="pending", next_attempt_at=now,
                          lookup=json.dumps(chosen.as_dict(), ensure_ascii=False, default=str))]
     if not chosen:
-        log.info("notify: %s for event %s (%s.%s) has no recipient; skipped", template.name,
+        log.debug("notify: %s for event %s (%s.%s) has no recipient; skipped", template.name,
                  event.id, event.source, event.type)
         return [Delivery(**common, status="skipped", last_error="no recipient")]
     return [Delivery(**common, status="pending", next_attempt_at=now, recipient=person.phone,

@@ -1,6 +1,8 @@
 """The notify service: turns events into messages for people (channel adapters: a file for
 development, an SMS gateway over HTTP) and delivers events to integrating systems' webhooks,
 signed, retried with backoff from an outbox of deliveries, with a delivery log and replay."""
+import logging
+
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
@@ -17,6 +19,8 @@ from shared.bus import Store, rpc_write, subscribe_batch
 from shared.bus.refusals import rpc
 from shared.service import ServiceBase
 
+
+log = logging.getLogger(__name__)
 
 class SendTimer(Timer):
     """nameko's ``@timer`` with its interval from ``notify.sender.interval_seconds``."""
@@ -60,7 +64,10 @@ class NotifyService(ServiceBase):
     @subscribe_batch(bindings_from=intake.bindings)
     def on_events(self, events):
         with self.store.handling_batch(events) as (session, fresh):
-            intake.record(session, self.settings, fresh, self.clock())
+            counts = intake.record(session, self.settings, fresh, self.clock())
+        if counts["skipped"]:
+            log.info("notify: %d message(s) of %d event(s) skipped (no recipient, or too old); "
+                     "each is kept in deliveries with its reason", counts["skipped"], len(fresh))
 
     @SendTimer.decorator(interval=2)
     def send_due(self):
