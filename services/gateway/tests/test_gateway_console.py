@@ -7,14 +7,18 @@ time limit, matters in progress, the branches' star levels); fails the matter-st
 visible field error (one the page finds, one the affairs service finds); opens a ticket
 through the form (after the service names the missing field) and escalates it; uploads an activity
 sheet with a bad row and sees the row's error in a table (sent by script, with a progress
-bar); the county administrator's console compares the townships; the public landing page lists
-the townships and villages. Screenshots are kept under ``test-artifacts/gateway-pages/``."""
+bar) and downloads the blank sheet; every service reason reaches the page in Chinese, its
+original kept in the title. A village cadre sees their branch's view (its tickets and matters,
+no township measures) and is refused, by name, a neighbouring village's view. The county
+administrator's console compares the townships; the public landing page lists the townships
+and villages. Screenshots are kept under ``test-artifacts/gateway-pages/``."""
 import pytest
+import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from gateway_http import Client, _up, free_port
+from gateway_http import Client, _up, free_port, known_units
 from services.affairs.service import AffairsService
 from services.gateway.service import GatewayService
 from services.members.service import MembersService
@@ -108,8 +112,11 @@ def level_count(browser, level_words):
 
 def test_a_township_clerk_sees_the_township_fails_a_step_and_a_sheet_row(site, browser, tmp_path):
     city, town, village, other = the_county(site)
+    neighbour = site.post("/api/v1/org-units", {"name": "后辛庄村党支部", "kind": "village_branch",
+                                                "parent_id": town["id"]}).json()
     member = site.post("/api/v1/members", {**MEMBER, "branch_id": village["id"]})
     assert member.status_code == 201, member.text
+    wait_for(lambda: known_units(site, 5), message="the gateway learning the neighbour")
     a_ticket_in(site, village)
     matter = a_matter_in(site, village)
     site.user("clerk", "township_staff", town["id"])
@@ -156,12 +163,15 @@ def test_a_township_clerk_sees_the_township_fails_a_step_and_a_sheet_row(site, b
     browser.find_element(By.ID, "votes_for").send_keys("many")
     loads(browser, browser.find_element(By.ID, "stepform-submit").click)
     error = browser.find_element(By.ID, "votes_for-error")
-    assert error.is_displayed() and "whole number" in error.text
+    assert error.is_displayed() and "应为整数（0 或以上）" in error.text
+    assert browser.switch_to.active_element.get_attribute("id") == "error-summary"
     assert browser.find_element(By.ID, "votes_for").get_attribute("aria-invalid") == "true"
     assert "votes_for-error" in browser.find_element(By.ID, "votes_for").get_attribute(
         "aria-describedby")
     assert browser.find_element(By.ID, "votes_for").get_attribute("value") == "many"
-    assert "give all three vote counts" in text_of(browser, "#votes_against-error")
+    assert "三项票数要么都填" in text_of(browser, "#votes_against-error")
+    assert "give all three vote counts" in browser.find_element(
+        By.CSS_SELECTOR, "#votes_against-error .reason").get_attribute("title")
     assert "赞成票" in text_of(browser, "#error-summary")
     browser.shot("step-field-error")
 
@@ -173,7 +183,7 @@ def test_a_township_clerk_sees_the_township_fails_a_step_and_a_sheet_row(site, b
                          ("votes_for", "7"), ("votes_against", "1"), ("votes_abstain", "0")):
         browser.find_element(By.ID, field).send_keys(value)
     loads(browser, browser.find_element(By.ID, "stepform-submit").click)
-    assert "more than the 9 members" in text_of(browser, "#attendance_present-error")
+    assert "实到 10 人，多于应到的 9 人" in text_of(browser, "#attendance_present-error")
     assert browser.find_element(By.ID, "attendance_present").get_attribute(
         "aria-invalid") == "true"
     browser.shot("step-service-error")
@@ -183,7 +193,9 @@ def test_a_township_clerk_sees_the_township_fails_a_step_and_a_sheet_row(site, b
     Select(browser.find_element(By.ID, "service_point_id")).select_by_index(1)
     Select(browser.find_element(By.ID, "matter_code")).select_by_value("certificate")
     loads(browser, browser.find_element(By.ID, "ticket_form-submit").click)
-    assert browser.find_element(By.ID, "requester_name-error").is_displayed()
+    assert "必填项" in text_of(browser, "#requester_name-error")
+    assert browser.find_element(By.CSS_SELECTOR, "#requester_name-error .reason").get_attribute(
+        "title") == "Missing data for required field."
     browser.find_element(By.ID, "requester_name").send_keys("王大娘")
     loads(browser, browser.find_element(By.ID, "ticket_form-submit").click)
     assert "已受理，工单编号" in text_of(browser, "#done")
@@ -202,6 +214,8 @@ def test_a_township_clerk_sees_the_township_fails_a_step_and_a_sheet_row(site, b
                      f"{MEMBER['resident_id']},volunteer_service,2026-11-02,3\n"
                      f"{MEMBER['resident_id']},dancing,2026-11-03,\n", encoding="utf-8")
     browser.get(site.base + "/console/uploads")
+    assert browser.find_element(By.ID, "template-activities").get_attribute("href") == \
+        site.base + "/console/templates/activities.csv"
     Select(browser.find_element(By.ID, "branch_id")).select_by_value(str(village["id"]))
     browser.find_element(By.ID, "file").send_keys(str(sheet))
     browser.execute_script("window.samePage = true")
@@ -214,7 +228,52 @@ def test_a_township_clerk_sees_the_township_fails_a_step_and_a_sheet_row(site, b
             for row in browser.find_elements(By.CSS_SELECTOR, "#row-errors tbody tr")]
     assert [row[:2] for row in rows] == [["3", "kind"]], rows
     assert "整张表未导入" in browser.find_element(By.ID, "upload-result").text
+    assert "应为以下之一" in rows[0][2]
+    assert "1 行有问题" in text_of(browser, "#file-error")
     browser.shot("sheet-row-error")
+
+    # the blank sheet, as the link downloads it with the clerk's session: Excel-ready CSV
+    session = {c["name"]: c["value"] for c in browser.get_cookies()}
+    blank = requests.get(site.base + "/console/templates/activities.csv", cookies=session,
+                         timeout=15)
+    assert blank.status_code == 200 and blank.headers["Content-Type"].startswith("text/csv")
+    assert blank.content.startswith(b"\xef\xbb\xbfresident_id,kind,occurred_on,")
+    assert blank.content.count(b"\xef\xbb\xbf") == 1
+    assert blank.headers["Content-Disposition"] == (
+        "attachment; filename=\"activity-sheet-template.csv\"; filename*=UTF-8''"
+        "%E5%85%9A%E5%91%98%E6%B4%BB%E5%8A%A8%E8%A1%A8%E6%A8%A1%E6%9D%BF.csv")
+    assert requests.get(site.base + "/console/templates/members.csv", cookies=session,
+                        timeout=15).content.startswith(b"\xef\xbb\xbfname,gender,")
+    assert requests.get(site.base + "/console/templates/votes.csv", cookies=session,
+                        timeout=15).status_code == 404
+    assert requests.get(site.base + "/console/templates/activities.csv", timeout=15,
+                        allow_redirects=False).status_code == 303          # no session
+
+    # the township's staff open one of their villages' view
+    browser.get(f"{site.base}/console/units/{village['id']}")
+    assert "前辛庄村党支部" in text_of(browser, "#viewing")
+    assert "村内主街道硬化" in text_of(browser, "#open-matters")
+
+    # a village cadre: the branch's own view; a neighbouring village's view is refused by name
+    site.user("cadre", "village_cadre", village["id"])
+    browser.get(site.base + "/console")
+    loads(browser, browser.find_element(By.ID, "logout").click)
+    log_in(browser, site, "cadre")
+    assert "前辛庄村党支部" in text_of(browser, "#who") and "村干部" in text_of(browser, "#who")
+    states = {row.get_attribute("data-state"): int(row.find_element(By.TAG_NAME, "td").text)
+              for row in browser.find_elements(By.CSS_SELECTOR, "#ticket-states tbody tr")}
+    assert sum(states.values()) >= 1                        # the village station's tickets
+    assert browser.find_elements(By.ID, "measures") == []   # the township's measures are not theirs
+    assert "村内主街道硬化" in text_of(browser, "#open-matters")
+    assert browser.find_elements(By.CSS_SELECTOR, "#panel-stars .panel-problem") == []
+    assert browser.find_element(By.CSS_SELECTOR, "#panel-stars svg.chart title").get_attribute(
+        "textContent").startswith("前辛庄村党支部党员星级分布")
+    browser.shot("village-console")
+    for unit in (town, neighbour):                          # the township above, the neighbour
+        browser.get(f"{site.base}/console/units/{unit['id']}")
+        assert text_of(browser, "#error-message") == \
+            f"“{unit['name']}”不在您的管辖范围（前辛庄村党支部）内，不能查看。"
+    browser.shot("village-refused")
 
     # the county administrator's console compares the townships
     browser.get(site.base + "/console")

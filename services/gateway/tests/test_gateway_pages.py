@@ -2,7 +2,8 @@
 ``chromium-driver``, installed by ``scripts/local-services.sh``) driven by Selenium, against
 members + stars + affairs + tickets + gateway running on the real RabbitMQ and PostgreSQL.
 
-A township clerk logs in through the page, fails the activity form with a visible field error,
+A township clerk logs in through the page, fails the activity form with a visible field error
+(the service's reason in Chinese, the summary focused),
 records an activity and sees the member's ranking board move once stars has scored it; a QR
 code's URL opens a village's public record whose hash-chain check passes, and fails after the
 record is altered directly in the affairs database; a ticket's status is found by its number;
@@ -193,12 +194,14 @@ def test_a_clerk_logs_in_fails_a_field_records_an_activity_and_sees_the_board_mo
     Select(browser.find_element(By.ID, "kind")).select_by_value("volunteer_service")
     browser.find_element(By.ID, "hours").send_keys("30")
     loads(browser, browser.find_element(By.ID, "activity-submit").click)
-    error = browser.find_element(By.ID, "hours-error")
-    assert error.is_displayed() and "at most 24" in error.text
+    error = browser.find_element(By.ID, "hours-error")      # in Chinese, the original kept
+    assert error.is_displayed() and "应大于 0 且不超过 24" in error.text
+    assert "at most 24" in error.find_element(By.CSS_SELECTOR, ".reason").get_attribute("title")
     assert browser.find_element(By.ID, "hours").get_attribute("aria-invalid") == "true"
     assert "hours-error" in browser.find_element(By.ID, "hours").get_attribute("aria-describedby")
     assert browser.find_element(By.ID, "member_id").get_attribute("value") == str(member_id)
-    assert "at most 24" in text_of(browser, "#error-summary")
+    assert "不超过 24" in text_of(browser, "#error-summary")
+    assert browser.switch_to.active_element.get_attribute("id") == "error-summary"
     browser.shot("field-error")
 
     # corrected, it is recorded (the keyboard alone: type, then Enter submits the form)

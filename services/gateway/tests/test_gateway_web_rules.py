@@ -1,18 +1,22 @@
-"""The web pages' rules without a server: languages and their texts, periods, which board a
-query means, masked names, what of a ticket is public, the activity form's payload and errors,
-safe redirects and cookies, the SVG chart, and the templates themselves (a label for every
-field, the lang attribute, escaping, no inline script or style, colour contrast)."""
+"""The web pages' rules without a server: languages and their texts, the services' refusal
+reasons in Chinese, sheet templates as downloads, periods, which board a query means, masked
+names, what of a ticket is public, the activity form's payload and errors, safe redirects and
+cookies, the SVG chart, and the templates themselves (a label for every field, the lang
+attribute, escaping, no inline script or style, colour contrast, focus rings)."""
 import re
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from marshmallow import ValidationError, fields, validate
+from marshmallow.schema import Schema
 
 from services.affairs.procedure import STATUSES as MATTER_STATUSES
 from services.gateway.roles import ROLES
 from services.gateway.web import charts, console, forms, i18n, pages, rules
 from services.tickets.lifecycle import ACTIONS as TICKET_ACTIONS, LEVELS, STATUSES
+from shared import inputs
 from shared.contracts.members import ACTIVITY_KINDS
 
 WEB = Path(pages.__file__).parent
@@ -55,6 +59,123 @@ def test_every_text_a_template_names_exists():
     for template in (WEB / "templates").glob("*.html"):
         named |= set(re.findall(r"""\bt\(\s*["']([\w.]*\w)["']""", template.read_text()))
     assert named and sorted(named - set(i18n.TEXT)) == []
+
+
+# -- the services' reasons in Chinese ------------------------------------------------------------
+
+def test_the_services_reasons_are_put_into_chinese_keeping_their_numbers_and_values():
+    zh = lambda message: i18n.reason("zh", message)       # noqa: E731
+    assert zh("Missing data for required field.") == "必填项"
+    assert zh("Not a valid integer.") == "应为整数"
+    assert zh("is required") == "必填"
+    assert zh("must be a positive whole number") == "应为正整数"
+    assert zh("Must be one of: meeting, study.") == "应为以下之一：meeting, study"
+    assert zh("Length must be between 1 and 200.") == "长度应为 1 到 200 个字符"
+    assert zh("Must be greater than or equal to 3.") == "应大于或等于 3"
+    assert zh("Must be greater than 0 and less than or equal to 24.") == "应大于 0 且小于或等于 24"
+    assert zh("must be a whole number from 0 to 3650") == "应为 0 到 3650 之间的整数"
+    assert zh("must be more than 0 and at most 24") == "应大于 0 且不超过 24"
+    assert zh("10 present is more than the 9 members") == "实到 10 人，多于应到的 9 人"
+    assert zh("required for kind volunteer_service") == "“志愿服务”活动必填"
+    assert zh("cannot accept a ticket that is in progress") == "“办理中”状态的工单不能接单"
+    assert zh("organisation unit 12 is outside your scope (unit 3)") == \
+        "组织单位 12 不在您的管辖范围（单位 3）内"
+    assert zh("role village_cadre does not grant talent.write") == \
+        "村干部的角色没有“talent.write”权限"
+    assert zh("matter 5 is completed (since 2026-11-01): no further steps") == \
+        "事项 5 已办结（2026-11-01），不能再登记步骤"
+    assert zh("  is required ") == "必填"                  # as the service spaced it
+    assert zh("the moon is not a branch") == "the moon is not a branch"   # unknown: as it came
+    assert zh("Must be one of: a.\nx") == "Must be one of: a.\nx"        # the whole message only
+    assert zh(None) == ""
+    assert i18n.reason("en", "Missing data for required field.") == \
+        "Missing data for required field."
+
+
+def _marshmallow_messages():
+    """What marshmallow says for the fields and validators the services' schemas use."""
+    messages = set(Schema.error_messages.values()) | {Schema._default_error_messages["unknown"]}
+    for cls in (fields.Field, fields.String, fields.Number, fields.Integer, fields.Float,
+                fields.Decimal, fields.Boolean, fields.Date, fields.List, fields.Dict,
+                fields.Email, fields.URL, fields.UUID, inputs.Text, inputs.Integer, inputs.Id):
+        for klass in reversed(cls.__mro__):
+            for key, text in getattr(klass, "default_error_messages", {}).items():
+                if key not in ("invalid_awareness", "format", "fit"):
+                    messages.add(text.format(min=1, max=200, found="U+0000", input="x",
+                                             obj_type=getattr(cls, "OBJ_TYPE", "date")))
+    for check, value in ((validate.Range(min=0), -1), (validate.Range(max=5), 9),
+                         (validate.Range(min=1, max=5), 9),
+                         (validate.Range(min=0, min_inclusive=False), 0),
+                         (validate.Length(min=1, max=200), ""), (validate.Length(min=2), ""),
+                         (validate.Length(max=1), "ab"), (validate.Length(equal=4), "a"),
+                         (validate.OneOf(("meeting", "study")), "x"),
+                         (validate.ContainsOnly(("a", "b")), ["c"]), (validate.Equal(3), 4),
+                         (validate.Regexp(r"\d+"), "x")):
+        with pytest.raises(ValidationError) as refused:
+            check(value)
+        messages.update(refused.value.messages)
+    return messages
+
+
+def test_every_message_marshmallow_and_the_input_guards_give_has_chinese_words():
+    messages = _marshmallow_messages() | {
+        "must be text", "must be true or false", "must be a date like 2026-11-26",
+        "must be a positive whole number (an id)", "must be a whole number up to 9",
+        "must be a whole number from 1 to 9", "must be at least 2 characters",
+        "at most 2 decimal places", "at most 10 digits before the decimal point",
+        "must be one of a, b", "must be one of a, b (found 'c')", "must be a finite number",
+        "must be an object (a JSON dictionary)", rules.NOT_WHOLE, rules.REQUIRED,
+        rules.sheet_problem("", 0), rules.sheet_problem("a.xls", 1),
+        rules.sheet_problem("a.csv", rules.MAX_SHEET_BYTES + 1)}
+    untranslated = sorted(m for m in messages if i18n.reason("zh", m) == m)
+    assert len(messages) > 40 and untranslated == []
+    english = re.compile(r"\b(must|Must|Not|valid|field|than|is|be|or)\b")
+    assert [i18n.reason("zh", m) for m in messages if english.search(i18n.reason("zh", m))] == []
+
+
+def test_a_reason_shows_in_chinese_with_the_original_kept_beside_it():
+    context = dict(PAGES["console_form.html"], errors={
+        "votes_for": ["must be a whole number (0 or more)"],
+        "step": ["<b>new</b> rule nobody translated"]})
+    html = render("console_form.html", **context)
+    error = re.search(r'<p class="error" id="votes_for-error">(.*?)</p>', html).group(1)
+    assert "应为整数（0 或以上）" in error
+    assert 'title="must be a whole number (0 or more)"' in error
+    unknown = re.search(r'<p class="error" id="step-error">(.*?)</p>', html).group(1)
+    assert 'lang="en"' in unknown and "&lt;b&gt;new&lt;/b&gt; rule nobody translated" in unknown
+    summary = re.search(r'<div class="notice bad"[^>]*id="error-summary".*?</div>', html, re.S)
+    assert 'href="#votes_for"' in summary.group(0) and "应为整数" in summary.group(0)
+    assert "autofocus" in summary.group(0)
+    english = render("console_form.html", lang="en", **context)
+    assert "must be a whole number (0 or more)</p>" in english and "应为整数" not in english
+    rows = render("upload.html", **dict(PAGES["upload.html"], rows=[
+        (3, "kind", "Must be one of: meeting, study.")]))
+    assert "应为以下之一：meeting, study" in rows and 'title="Must be one of: meeting, study."' in rows
+
+
+# -- sheet templates -----------------------------------------------------------------------------
+
+def test_a_sheet_template_is_a_csv_excel_opens_with_a_chinese_file_name():
+    header = "resident_id,kind,occurred_on\r\n".encode()
+    assert rules.excel_csv(header) == b"\xef\xbb\xbf" + header
+    assert rules.excel_csv(rules.excel_csv(header)) == b"\xef\xbb\xbf" + header   # once
+    sheet = rules.SHEET_TEMPLATES["activities"]
+    disposition = rules.attachment(sheet.filename, sheet.fallback)
+    assert disposition.startswith('attachment; filename="activity-sheet-template.csv"; ')
+    assert disposition.endswith("filename*=UTF-8''%E5%85%9A%E5%91%98%E6%B4%BB%E5%8A%A8%E8%A1%A8"
+                                "%E6%A8%A1%E6%9D%BF.csv")
+    assert rules.attachment("a b.csv", 'x"y\n.csv') == \
+        "attachment; filename=\"xy.csv\"; filename*=UTF-8''a%20b.csv"
+    assert set(rules.SHEET_TEMPLATES) == set(rules.SHEET_KINDS)
+    assert rules.console_template("templates/members.csv") == "members"
+    assert rules.console_template("templates/../x.csv") is None
+    assert rules.console_template("uploads") is None
+    assert rules.console_unit("units/12") == 12 and rules.console_unit("/units/12/") == 12
+    assert rules.console_unit("units/0") is None and rules.console_unit("units/x") is None
+    html = render("upload.html", **PAGES["upload.html"])
+    links = re.findall(r'<a href="(/console/templates/\w+\.csv)"[^>]*>([^<]*)</a>', html)
+    assert links == [("/console/templates/activities.csv", "下载党员活动表模板（CSV）"),
+                     ("/console/templates/members.csv", "下载党员名册模板（CSV）")]
 
 
 # -- periods and boards --------------------------------------------------------------------------
@@ -310,7 +431,7 @@ PAGES = {
     "upload.html": dict(values={"kind": "activities"}, errors={"file": ["bad"]}, rest=[],
                         choices={"kind": [("activities", "活动")], "branch_id": [(12, "前辛庄")]},
                         rows=[(3, "kind", "must be one of ...")], imported=None, filename=None,
-                        csrf="c", idempotency_key="k"),
+                        templates=["activities", "members"], csrf="c", idempotency_key="k"),
     "home.html": dict(townships=[{"id": 2, "name": "旧城镇党委", "villages": [
         {"id": 12, "name": "前辛庄村党支部"}]}]),
     "error.html": dict(message="没有找到"),
@@ -364,6 +485,15 @@ def test_text_colours_have_at_least_aa_contrast():
     low = [(a, b, round(contrast(a, b), 2)) for a, b in pairs if contrast(a, b) < 4.5]
     assert low == []
     assert contrast(var["ink"], var["paper"]) >= 7
+
+
+def test_everything_the_keyboard_reaches_shows_a_focus_ring():
+    css = (WEB / "static" / "site.css").read_text()
+    assert re.search(r"(^|\n):focus-visible \{ outline: 3px solid var\(--focus\)", css)
+    assert re.search(r"#error-summary:focus[^{]*\{ outline: 3px solid", css)
+    hidden = re.findall(r"([^{}\n]+)\{[^}]*outline: (?:none|0)", css)
+    assert [rule.strip() for rule in hidden] == ["main:focus"]     # main is only a skip target
+    assert contrast("#1d4ed8", "#ffffff") >= 3 and contrast("#1d4ed8", "#fdecec") >= 3
 
 
 # -- the console's views ---------------------------------------------------------------------------

@@ -8,6 +8,9 @@ After logging in, the console shows the view of the user's scope (``rules.consol
 * ``branch``: the same for one village branch (its members' star levels);
 * ``county`` (county administrators, auditors): the townships side by side.
 
+``/console/units/<id>`` shows the same view of a unit inside the user's scope (a township's
+staff opening one of its villages); a unit outside it is refused with a page naming both.
+
 Every figure is asked with the user's own context (``Page.as_user``), so the services check
 the scope as they do for the API; the lists name the user's unit (``unit_id``,
 ``township_id``) as a scoped caller must. Each panel stands alone: a service that is down or
@@ -17,7 +20,7 @@ import logging
 from nameko.exceptions import RpcTimeout, UnknownService
 
 from services.gateway import roles
-from services.gateway.web import charts, pages, rules
+from services.gateway.web import charts, i18n, pages, rules
 from shared.errors import Forbidden, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,8 @@ def panel(page, name, build) -> Panel:
     except (Forbidden, InvalidInput, NotFound, roles.Denied) as refused:
         log.info("console panel %s refused for %s: %s", name, page.caller["user"], refused)
         shown = Panel()
-        shown.problem = page.t("panel.refused", reason=getattr(refused, "reason", str(refused)))
+        shown.original = getattr(refused, "reason", str(refused))
+        shown.problem = page.t("panel.refused", reason=i18n.reason(page.lang, shown.original))
         return shown
     except (RpcTimeout, UnknownService) as down:
         log.warning("console panel %s: %s (request %s)", name, down, page.request_id)
@@ -55,14 +59,26 @@ def panel(page, name, build) -> Panel:
         return shown
 
 
-def overview(page):
+def overview(page, unit_id=None):
+    """The console of the user's scope, or of ``unit_id`` when the scope covers it."""
     caller = pages.console_caller(page)
-    scope = page.unit(caller["scope_unit_id"])
-    view = rules.console_view(scope and scope["kind"], caller["scope_unit_id"] is None)
+    own = page.unit(caller["scope_unit_id"])
+    scope = own
+    if unit_id is not None and unit_id != caller["scope_unit_id"]:
+        scope = page.unit(unit_id)
+        if scope is None:
+            raise NotFound(f"no unit {unit_id}")
+        if not roles.covers(caller["scope_unit_id"], unit_id, page.gateway.parent_of):
+            log.info("console: unit %s is outside the scope of %s", unit_id, caller["user"])
+            return page.render("error.html", 403, message=page.t(
+                "error.outside", unit=scope["name"],
+                scope=own["name"] if own else page.t("scope.county")))
+    view = rules.console_view(scope and scope["kind"], scope is None)
     month = rules.month_of(page.today)
     held = caller["permissions"]
     context = {
         "csrf": pages.csrf_of(page), "scope": scope, "view": view, "month": month,
+        "viewing": scope if scope is not own else None, "own_scope": own,
         "can_record": roles.granted(held, "activities.write"),
         "can_affairs": roles.granted(held, "affairs.write"),
         "can_tickets": roles.granted(held, "tickets.write"),

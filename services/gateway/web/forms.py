@@ -1,6 +1,7 @@
 """The console's forms besides the activity form: a matter's step (affairs ``record_step``),
 opening and escalating a ticket (tickets ``open_ticket`` / ``escalate_ticket``) and uploading
-a sheet (members ``import_activities``, or ``import_members`` for a roster once members has it).
+a sheet (members ``import_activities``, or ``import_members`` for a roster once members has it),
+with the sheets' blank templates to download (``/console/templates/<kind>.csv``).
 
 Each form is a GET (the empty form) and a POST (CSRF-checked, idempotent by a key the form
 carries). What cannot even be sent (a count that is not a number) is refused here by the
@@ -13,7 +14,9 @@ import logging
 import uuid
 
 from nameko.exceptions import MethodNotFound, RemoteError
+from werkzeug.wrappers import Response
 
+from services.gateway import roles
 from services.gateway.web import pages, rules
 from services.members.api import SHEET_SECONDS
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -22,11 +25,15 @@ log = logging.getLogger(__name__)
 
 
 def section(page, section):
-    """``/console/<section>``: the form the path names; 404 for any other."""
+    """``/console/<section>``: the form the path names, or a sheet template; 404 for any
+    other."""
     handler = SECTIONS.get(section.strip("/"))
-    if handler is None:
-        raise NotFound(f"no console page {section}")
-    return handler(page)
+    if handler is not None:
+        return handler(page)
+    kind = rules.console_template(section)
+    if kind is not None:
+        return sheet_template(page, kind)
+    raise NotFound(f"no console page {section}")
 
 
 class Outcome:
@@ -55,7 +62,7 @@ def submit(page, audit_label, call, fields, renamed=None) -> tuple[object, Outco
         outcome.status, outcome.rest = 409, [("_schema", str(conflict))]
     except Forbidden as refused:
         outcome.status = 403
-        outcome.rest = [("_schema", page.t("error.forbidden", reason=str(refused)))]
+        outcome.rest = [("_schema", str(refused))]        # shown in the page's words
     finally:
         page.gateway._audit(page.request, page.caller, audit_label, outcome.status,
                             page.request_id)
@@ -239,6 +246,8 @@ def upload(page):
                                 content_base64=base64.b64encode(content).decode())
     except InvalidInput as refused:
         rows, by_field, rest = rules.sheet_errors(refused.errors)
+        if rows:
+            by_field.setdefault("file", []).append(page.t("upload.rows_bad", n=len(rows)))
         outcome = Outcome(422, by_field, rest)
     except (Forbidden, NotFound, Conflict) as refused:
         outcome = Outcome(403 if isinstance(refused, Forbidden) else 409,
@@ -262,8 +271,12 @@ def _render_upload(page, status, values, branches, outcome=None, rows=(), import
     outcome = outcome or Outcome(200)
     choices = {"kind": [(kind, page.t(f"upload.kind.{kind}")) for kind in rules.SHEET_KINDS],
                "branch_id": [(b["id"], b["name"]) for b in branches]}
+    held = page.caller["permissions"]
+    templates = [kind for kind, sheet in rules.SHEET_TEMPLATES.items()
+                 if roles.granted(held, sheet.permission)]
     return page.render("upload.html", status, values=values, errors=outcome.errors,
                        rest=outcome.rest, choices=choices, rows=list(rows), imported=imported,
+                       templates=templates,
                        filename=filename, csrf=pages.csrf_of(page),
                        idempotency_key=str(uuid.uuid4()))
 
@@ -275,6 +288,20 @@ def _branches_in_scope(page, caller) -> list[dict]:
     if scope["kind"] in rules.BRANCH_KINDS:
         return [scope]
     return page.units(rules.BRANCH_KINDS, parent_id=scope["id"])
+
+
+def sheet_template(page, kind):
+    """``/console/templates/<kind>.csv``: the members service's blank sheet of ``kind`` as a
+    download Excel opens correctly (UTF-8 with a BOM), named by ``Content-Disposition``."""
+    sheet = rules.SHEET_TEMPLATES.get(kind)
+    if sheet is None:
+        raise NotFound(f"no sheet template {kind}")
+    _start(page, sheet.permission)
+    content = base64.b64decode(page.as_user("members", sheet.rpc))
+    response = Response(rules.excel_csv(content), status=200, mimetype="text/csv")
+    response.headers["Content-Disposition"] = rules.attachment(sheet.filename, sheet.fallback)
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return page.finish(response)
 
 
 SECTIONS = {"steps": step, "tickets/new": ticket_open, "tickets/escalate": ticket_escalate,

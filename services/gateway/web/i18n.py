@@ -4,7 +4,11 @@
 remembered in a cookie; without either the pages are Chinese. ``words(lang)`` gives a function
 ``t(key, **values)`` for the templates; a key without an English text falls back to Chinese, an
 unknown key is shown as itself (so a missing text is visible, never an error). Texts that come
-from the services themselves (a field error's reason, a matter's title) are shown as they come."""
+from the services themselves (a matter's title) are shown as they come; their refusal reasons
+(marshmallow's and ``shared.inputs``' messages, the services' own) are put into Chinese by
+``reason(lang, message)``: an exact table and patterns with the numbers and values kept, the
+original text when none fits (the pages keep the original beside the translation)."""
+import re
 
 LANGS = ("zh", "en")
 DEFAULT = "zh"
@@ -32,6 +36,8 @@ TEXT = {
     "error.forbidden": ("您的账号无权进行此操作：{reason}", "Your account may not do this: {reason}"),
     "error.csrf": ("表单已过期，请重新打开页面后提交。",
                    "The form has expired; open the page again and resubmit."),
+    "error.outside": ("“{unit}”不在您的管辖范围（{scope}）内，不能查看。",
+                      "{unit} is outside your scope ({scope}): you cannot open it."),
     "error.summary": ("请改正以下问题：", "Please correct the following:"),
     "back": ("返回", "Back"),
     # -- boards ------------------------------------------------------------------------------
@@ -177,6 +183,8 @@ TEXT = {
     "console.title": ("工作台", "Staff console"),
     "console.who": ("当前用户：{user}（{role}），范围：{scope}",
                     "Logged in as {user} ({role}), scope: {scope}"),
+    "console.viewing": ("正在查看：{unit}", "Viewing: {unit}"),
+    "console.own": ("回到本人工作台", "Back to my own console"),
     "console.record": ("登记党员活动", "Record a member's activity"),
     "console.boards": ("查看排行榜", "Ranking boards"),
     "console.village": ("本村村务公开页", "This village's disclosure page"),
@@ -297,6 +305,11 @@ TEXT = {
     "upload.row": ("行号", "Row"),
     "upload.column": ("列", "Column"),
     "upload.reason": ("问题", "Problem"),
+    "upload.rows_bad": ("{n} 行有问题，见下方“各行的问题”表", "{n} row(s) have problems: see the table below"),
+    "upload.templates": ("空白表格模板（第一行为列名，可用 Excel 打开填写）：",
+                         "Blank sheets to fill in (the first row names the columns; opens in "
+                         "Excel):"),
+    "upload.template": ("下载{kind}模板（CSV）", "Download the {kind} template (CSV)"),
     "upload.none_stored": ("整张表未导入；改正后重新上传。",
                            "Nothing from this sheet was stored; correct it and upload it again."),
     # -- the landing page --------------------------------------------------------------------
@@ -393,3 +406,207 @@ def label(lang: str, prefix: str, code) -> str:
     """A code's words (``label("zh", "tstatus", "open")``), the code itself when unknown."""
     key = f"{prefix}.{code}"
     return text(lang, key) if key in TEXT else str(code)
+
+
+# -- the services' refusal reasons in Chinese ------------------------------------------------------
+
+REASONS = {
+    # marshmallow's defaults
+    "Missing data for required field.": "必填项",
+    "Field may not be null.": "不能为空",
+    "Invalid value.": "值无效",
+    "Invalid type.": "类型不对",
+    "Invalid input.": "输入无效",
+    "Invalid input type.": "输入类型不对",
+    "Unknown field.": "不认识的字段",
+    "Not a valid string.": "应为文字",
+    "Not a valid utf-8 string.": "不是有效的 UTF-8 文字",
+    "Not a valid number.": "应为数字",
+    "Not a valid integer.": "应为整数",
+    "Number too large.": "数字太大",
+    "Special numeric values (nan or infinity) are not permitted.": "不能是 NaN 或无穷大",
+    "Not a valid boolean.": "应为“是”或“否”",
+    "Not a valid date.": "不是有效日期（格式如 2026-11-26）",
+    "Not a valid datetime.": "不是有效的日期时间",
+    "Not a valid time.": "不是有效时间",
+    "Not a valid list.": "应为列表",
+    "Not a valid tuple.": "应为列表",
+    "Not a valid mapping type.": "应为对象（键值对）",
+    "Not a valid URL.": "不是有效网址",
+    "Not a valid email address.": "不是有效电子邮箱",
+    "Not a valid UUID.": "不是有效的 UUID",
+    "String does not match expected pattern.": "格式不对",
+    # shared.inputs and shared.validation
+    "is required": "必填",
+    "must be text": "应为文字",
+    "must be non-empty text": "不能为空",
+    "must be a positive id": "应为正整数编号",
+    "must be a positive whole number (an id)": "应为正整数编号",
+    "must be a positive whole number": "应为正整数",
+    "must be true or false": "应为“是”或“否”",
+    "must be a date like 2026-11-26": "应为日期，格式如 2026-11-26",
+    "must be a date": "应为日期",
+    "must be a finite number": "应为有限的数",
+    "must be an object (a JSON dictionary)": "应为对象（JSON 字典）",
+    "must be an object": "应为对象",
+    # the pages' own checks (rules)
+    "must be a whole number (0 or more)": "应为整数（0 或以上）",
+    "give both the members and how many were present, or neither": "应到人数和实到人数要么都填，要么都不填",
+    "give all three vote counts, or none": "赞成、反对、弃权三项票数要么都填，要么都不填",
+    "choose a CSV or XLSX file": "请选择 CSV 或 XLSX 文件",
+    "must be a .csv or .xlsx file": "应为 .csv 或 .xlsx 文件",
+    # members
+    "must not be in the future": "不能晚于今天",
+    "is in the future": "不能晚于今天",
+    "is before the member joined": "早于该党员入党日期",
+    "must be 0 or more": "应为 0 或以上",
+    "must be at least 1": "至少为 1",
+    "must be a phone number": "应为电话号码",
+    "must be 18 characters": "应为 18 位",
+    "must be 17 digits followed by a digit or X": "应为 17 位数字加 1 位数字或 X",
+    "contains an impossible birth date": "其中的出生日期不存在",
+    "check digit does not match (GB 11643)": "校验位不符（GB 11643）",
+    "resident_id or member_id is required": "身份证号（resident_id）和党员编号（member_id）至少填一项",
+    "no member of this branch has this resident ID": "本支部没有这个身份证号的党员",
+    "does not match the member found by resident_id": "与按身份证号找到的党员不一致",
+    "values found right of the last named column": "最后一个有列名的列右边还有内容",
+    "store resident IDs as text: a number cell loses digits": "身份证号请存为文本：数字格式的单元格会丢失位数",
+    "the sheet is empty": "表格是空的",
+    "the file is empty": "文件是空的",
+    "no data rows below the header": "列名行下面没有数据",
+    'the CSV is not UTF-8 text; save it as "CSV UTF-8"': "CSV 文件不是 UTF-8 编码；请另存为“CSV UTF-8”",
+    "unknown format: upload a .csv or .xlsx file": "不认识的格式：请上传 .csv 或 .xlsx 文件",
+    "old .xls workbooks are not supported; save the sheet as .xlsx or CSV UTF-8":
+        "不支持旧的 .xls 文件；请另存为 .xlsx 或 CSV UTF-8",
+    "is not base64": "不是 base64 编码",
+    "is not valid base64": "不是有效的 base64 编码",
+    "say why the activity is revoked": "请说明撤销原因",
+    "the member already belongs to this branch": "该党员已在本支部",
+    # affairs and tickets
+    "only publication steps have a notice period and channels": "只有公开步骤才填写公示天数和公开渠道",
+    "cannot escalate: the city platform is the highest level": "不能上报：市级平台已是最高层级",
+    "only a resolved or closed ticket can be reopened": "只有已办结或已关闭的工单才能重新办理",
+    "only a resolved outcome can be rated": "只有已办结的工单才能评价",
+    "cannot rate: this outcome was already rated": "不能评价：已评价过",
+    "give service_point_id, agent_id or both": "请填写受理站点（service_point_id）或代办员（agent_id）",
+}
+
+_COMPARISONS = {"greater than or equal to": "大于或等于", "greater than": "大于",
+                "less than or equal to": "小于或等于", "less than": "小于"}
+_COMPARE = r"(?:greater|less) than(?: or equal to)?"
+
+# (pattern matched against the whole message, Chinese with the pattern's named groups); a group
+# named like a words prefix (``akind``, ``role``, ``taction``, ``tstatus``) is put in words,
+# ``op``/``op2`` are comparisons
+REASON_PATTERNS = tuple((re.compile(pattern), chinese) for pattern, chinese in (
+    # marshmallow's validators
+    (r"Must be one of: (?P<choices>.+)\.", "应为以下之一：{choices}"),
+    (r"One or more of the choices you made was not in: (?P<choices>.+)\.",
+     "有选项不在可选范围内：{choices}"),
+    (r"Length must be between (?P<min>\d+) and (?P<max>\d+)\.", "长度应为 {min} 到 {max} 个字符"),
+    (r"Length must be (?P<n>\d+)\.", "长度应为 {n} 个字符"),
+    (r"Shorter than minimum length (?P<n>\d+)\.", "长度不能少于 {n} 个字符"),
+    (r"Longer than maximum length (?P<n>\d+)\.", "长度不能超过 {n} 个字符"),
+    (rf"Must be (?P<op>{_COMPARE}) (?P<a>\S+) and (?P<op2>{_COMPARE}) (?P<b>\S+)\.",
+     "应{op} {a} 且{op2} {b}"),
+    (rf"Must be (?P<op>{_COMPARE}) (?P<a>\S+)\.", "应{op} {a}"),
+    (r"Must be equal to (?P<other>.+)\.", "应等于 {other}"),
+    # shared.inputs
+    (r"must be at least (?P<n>\d+) characters", "至少 {n} 个字符"),
+    (r"must be at most (?P<n>\d+) characters", "最多 {n} 个字符"),
+    (r"must be (?P<min>\d+) to (?P<max>\d+) characters", "应为 {min} 到 {max} 个字符"),
+    (r"must be a whole number from (?P<min>-?\d+) to (?P<max>-?\d+)", "应为 {min} 到 {max} 之间的整数"),
+    (r"must be a whole number up to (?P<max>-?\d+)", "应为不超过 {max} 的整数"),
+    (r"must be a whole number of days from (?P<min>\d+) to (?P<max>\d+)", "应为 {min} 到 {max} 天"),
+    (r"must not contain control characters \(found (?P<found>.+)\)", "不能含控制字符（发现 {found}）"),
+    (r"at most (?P<n>\d+) decimal places", "最多 {n} 位小数"),
+    (r"at most (?P<n>\d+) digits before the decimal point", "整数部分最多 {n} 位"),
+    (r"must be one of (?P<choices>.+?)(?: \(found (?P<found>.+)\))?", "应为以下之一：{choices}"),
+    (r"must be among (?P<choices>.+)", "应为以下几项中的：{choices}"),
+    # the pages' own checks
+    (r"is larger than (?P<n>\d+) MB", "超过 {n} MB"),
+    # members
+    (r"must be more than (?P<min>[\d.]+) and at most (?P<max>[\d.]+)", "应大于 {min} 且不超过 {max}"),
+    (r"must be (?P<min>\d+) to (?P<max>\d+)", "应为 {min} 到 {max}"),
+    (r"required for kind (?P<akind>\w+)", "“{akind}”活动必填"),
+    (r"does not apply to kind (?P<akind>\w+)", "“{akind}”活动不填此项"),
+    (r"must not be more than (?P<n>\d+) days ago", "不能早于 {n} 天前"),
+    (r"must be on or after (?P<day>\d{4}-\d\d-\d\d)", "不能早于 {day}"),
+    (r"is before the member joined \((?P<day>[^)]+)\)", "早于该党员入党日期（{day}）"),
+    (r"volunteer team (?P<n>\d+) does not exist", "志愿服务队 {n} 不存在"),
+    (r"already registered \(member (?P<n>\d+)\)", "已登记（党员 {n}）"),
+    (r"the same resident ID is on row\(s\) (?P<rows>.+)", "同一身份证号也在第 {rows} 行"),
+    (r"birth date (?P<a>\S+) differs from birth_date (?P<b>\S+)",
+     "身份证号中的出生日期 {a} 与出生日期 {b} 不一致"),
+    (r"sequence digit says (?P<a>\w+), gender says (?P<b>\w+)", "身份证号顺序码表明性别为 {a}，性别栏为 {b}"),
+    (r"unknown column\(s\): (?P<unknown>.+); allowed: (?P<allowed>.+)",
+     "不认识的列：{unknown}；可用的列：{allowed}"),
+    (r"missing column\(s\): (?P<columns>.+)", "缺少列：{columns}"),
+    (r"repeated column\(s\): (?P<columns>.+)", "列名重复：{columns}"),
+    (r"row 1 must be the header row naming the columns: (?P<columns>.+)",
+     "第 1 行应为列名行：{columns}"),
+    (r"more than (?P<n>\d+) data rows; split the file", "数据超过 {n} 行，请拆分文件"),
+    (r"unreadable CSV near line (?P<n>\d+): (?P<why>.+)", "CSV 第 {n} 行附近无法读取：{why}"),
+    (r"unreadable XLSX file \((?P<why>.+)\)", "XLSX 文件无法读取（{why}）"),
+    (r"unit (?P<n>\d+) is a (?P<kind>\w+), not a branch", "单位 {n} 是 {kind}，不是党支部"),
+    (r"unit (?P<n>\d+) was dissolved(?: on (?P<day>\S+))?", "单位 {n} 已撤销"),
+    # affairs
+    (r"(?P<present>\d+) present is more than the (?P<members>\d+) members",
+     "实到 {present} 人，多于应到的 {members} 人"),
+    (r"(?P<cast>\d+) votes cast is more than the (?P<present>\d+) present",
+     "共投 {cast} 票，多于实到的 {present} 人"),
+    (r"a meeting step \((?P<step>.+)\) records its (?P<what>attendance|votes)",
+     "会议步骤（{step}）须填写{what}"),
+    (r"only meeting steps have a (?P<what>\w+)", "只有会议步骤才填写{what}"),
+    (r"must be on or after the proposal \((?P<day>[^)]+)\)", "不能早于提议日期（{day}）"),
+    (r"matter (?P<n>\d+) is (?P<status>\w+) \(since (?P<day>[^)]*)\): no further steps",
+     "事项 {n} {status}（{day}），不能再登记步骤"),
+    (r"(?P<step>.+) \((?P<code>\w+)\) of matter (?P<n>\d+) was already recorded on (?P<day>\S+)",
+     "事项 {n} 的“{step}”已于 {day} 登记过"),
+    # tickets
+    (r"cannot (?P<taction>\w+) a ticket that is (?P<tstatus>[\w ]+)",
+     "“{tstatus}”状态的工单不能{taction}"),
+    # the scope checks (shared.scope, the gateway's roles)
+    (r"organisation unit (?P<unit>\d+) is outside your scope \(unit (?P<scope>\w+)\)",
+     "组织单位 {unit} 不在您的管辖范围（单位 {scope}）内"),
+    (r"role (?P<role>\w+) does not grant (?P<permission>\S+)",
+     "{role}的角色没有“{permission}”权限"),
+    (r"(?P<rpc>\S+) acts on the whole county; your role (?P<role>\w+) is limited to unit "
+     r"(?P<scope>\w+)", "{rpc} 涉及全县；{role}的权限只限于单位 {scope}"),
+    (r"(?P<argument>\S+): name a unit inside your scope \(unit (?P<scope>\w+)\)",
+     "{argument}：请指定您管辖范围（单位 {scope}）内的单位"),
+))
+
+_REASON_WORDS = {"what": {"attendance": "应到和实到人数", "votes": "表决票数",
+                          "attendance_members": "应到人数", "votes_for": "表决票数",
+                          "form": "会议形式"}}
+
+
+def _in_words(name: str, value: str | None) -> str:
+    if value is None:
+        return ""
+    if name in ("op", "op2"):
+        return _COMPARISONS.get(value, value)
+    if name in _REASON_WORDS:
+        return _REASON_WORDS[name].get(value, value)
+    code = value.replace(" ", "_")
+    key = f"{name}.{code}"
+    return TEXT[key][0] if key in TEXT else value
+
+
+def reason(lang: str, message) -> str:
+    """A service's (or the pages' own) refusal reason in the page's language: in Chinese from
+    ``REASONS`` or the first of ``REASON_PATTERNS`` that matches the whole message (the numbers
+    and values it captures kept); in English, or when nothing fits, the message as it came."""
+    message = "" if message is None else str(message)
+    if lang != "zh":
+        return message
+    known = REASONS.get(message.strip())
+    if known is not None:
+        return known
+    for pattern, chinese in REASON_PATTERNS:
+        match = pattern.fullmatch(message.strip())
+        if match:
+            return chinese.format(**{name: _in_words(name, value)
+                                     for name, value in match.groupdict().items()})
+    return message

@@ -28,7 +28,8 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from markupsafe import Markup
 from nameko.exceptions import RpcTimeout, UnknownService
 from sqlalchemy import select
 from werkzeug.security import safe_join
@@ -59,6 +60,24 @@ ENV = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                   autoescape=select_autoescape(("html",)), trim_blocks=True, lstrip_blocks=True)
 ENV.globals.update(stars=rules.star_glyphs, short_hash=rules.short_hash,
                    step_rows=rules.step_rows)
+
+
+@pass_context
+def said(context, message) -> Markup:
+    """The ``reason`` filter: a refusal reason in the page's language (``i18n.reason``), the
+    original kept in the title when translated and marked as English when it could not be."""
+    original = "" if message is None else str(message)
+    lang = context.get("lang", i18n.DEFAULT)
+    shown = i18n.reason(lang, original)
+    if shown != original:
+        return Markup('<span class="reason" title="{0}" data-original="{0}">{1}</span>').format(
+            original, shown)
+    if lang != "en" and original.isascii() and any(c.isalpha() for c in original):
+        return Markup('<span class="reason" lang="en">{0}</span>').format(original)
+    return Markup("{0}").format(original)
+
+
+ENV.filters["reason"] = said
 
 
 class NeedLogin(Exception):
@@ -195,8 +214,9 @@ def serve(label, handler, gateway, request, **kwargs) -> Response:
     except NotFound:
         response = page.render("error.html", 404, message=page.t("error.not_found"))
     except (roles.Denied, Forbidden) as denied:
-        response = page.render("error.html", 403, message=page.t(
-            "error.forbidden", reason=getattr(denied, "reason", str(denied))))
+        original = getattr(denied, "reason", str(denied))
+        response = page.render("error.html", 403, original=original, message=page.t(
+            "error.forbidden", reason=i18n.reason(page.lang, original)))
     except (RpcTimeout, UnknownService) as exc:
         log.warning("page %s: %s (request %s)", request.path, exc, page.request_id)
         response = page.render("error.html", 503, message=page.t("error.unavailable"))
@@ -458,7 +478,11 @@ def console(page) -> Response:
 
 
 def console_section(page, section) -> Response:
-    """``/console/<section>``: the console's forms (``forms.SECTIONS``)."""
+    """``/console/<section>``: a unit's view (``units/<id>``), the console's forms
+    (``forms.SECTIONS``) and sheet templates."""
+    unit_id = rules.console_unit(section)
+    if unit_id is not None:
+        return console_views.overview(page, unit_id)
     return forms.section(page, section)
 
 

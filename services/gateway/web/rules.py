@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from urllib.parse import quote
 
 from services.gateway.web import i18n
 from shared.contracts.members import ACTIVITY_KINDS
@@ -298,7 +299,9 @@ def console_view(scope_kind: str | None, county_wide: bool) -> str:
     staff) or ``branch`` (a village branch's cadre)."""
     if county_wide or scope_kind is None:
         return "county"
-    return "township" if scope_kind in TOWNSHIP_KINDS else "branch"
+    if scope_kind in TOWNSHIP_KINDS:
+        return "township"
+    return "branch" if scope_kind in BRANCH_KINDS else "county"
 
 
 TIME_LIMIT_STATES = ("breached", "due_soon", "on_track", "paused", "done")
@@ -560,3 +563,49 @@ def sheet_errors(errors: dict) -> tuple[list[tuple[int, str, str]], dict, list]:
             rest.extend((name, str(r)) for r in reasons)
     rows.sort(key=lambda row: row[0])
     return rows, by_field, rest
+
+
+# -- sheet templates and the console's paths ------------------------------------------------------
+
+@dataclass(frozen=True)
+class SheetTemplate:
+    rpc: str              # the members RPC answering the template as base64 CSV
+    permission: str
+    filename: str         # as saved (Chinese)
+    fallback: str         # ASCII, for programs that do not read ``filename*``
+
+
+SHEET_TEMPLATES = {
+    "activities": SheetTemplate("activity_sheet_template", "activities.write",
+                                "党员活动表模板.csv", "activity-sheet-template.csv"),
+    "members": SheetTemplate("member_sheet_template", "members.write",
+                             "党员名册模板.csv", "member-roster-template.csv"),
+}
+UTF8_BOM = b"\xef\xbb\xbf"
+CONSOLE_UNIT = re.compile(r"units/(?P<unit>[1-9]\d{0,17})")
+CONSOLE_TEMPLATE = re.compile(r"templates/(?P<kind>[a-z]+)\.csv")
+
+
+def excel_csv(content: bytes) -> bytes:
+    """CSV bytes as Excel opens them correctly: UTF-8 with a byte-order mark (added once)."""
+    return content if content.startswith(UTF8_BOM) else UTF8_BOM + content
+
+
+def attachment(filename: str, fallback: str) -> str:
+    """A ``Content-Disposition`` saving the download as ``filename`` (RFC 6266/5987, UTF-8),
+    ``fallback`` (ASCII) for older programs."""
+    plain = "".join(c for c in fallback if c.isascii() and c.isprintable() and c not in '"\\')
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def console_unit(section: str) -> int | None:
+    """The unit a ``/console/units/<id>`` path names, or None for any other path."""
+    match = CONSOLE_UNIT.fullmatch(section.strip("/"))
+    return int(match["unit"]) if match and int(match["unit"]) < 2**63 else None
+
+
+def console_template(section: str) -> str | None:
+    """The sheet a ``/console/templates/<kind>.csv`` path names (any word: unknown kinds are the
+    caller's 404), or None for any other path."""
+    match = CONSOLE_TEMPLATE.fullmatch(section.strip("/"))
+    return match["kind"] if match else None
