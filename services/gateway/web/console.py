@@ -17,6 +17,8 @@ the scope as they do for the API; the lists name the user's unit (``unit_id``,
 refuses shows its reason in that panel, and the rest of the console still works."""
 import logging
 
+import eventlet
+
 from nameko.exceptions import RpcTimeout, UnknownService
 
 from services.gateway import roles
@@ -87,11 +89,21 @@ def overview(page, unit_id=None):
         context["county"] = panel(page, "county", lambda: county_panel(page, month))
     else:
         township_id = scope["id"] if view == "township" else scope["parent_id"]
-        context["tickets"] = panel(page, "tickets", lambda: tickets_panel(
-            page, township_id, scope["id"], month))
-        context["matters"] = panel(page, "matters", lambda: matters_panel(page, scope, view))
-        context["stars"] = panel(page, "stars", lambda: stars_panel(page, scope, view, month))
+        context.update(at_once({
+            "tickets": lambda: panel(page, "tickets", lambda: tickets_panel(
+                page, township_id, scope["id"], month)),
+            "matters": lambda: panel(page, "matters", lambda: matters_panel(page, scope, view)),
+            "stars": lambda: panel(page, "stars", lambda: stars_panel(page, scope, view, month)),
+        }))
     return page.render("console.html", **context)
+
+
+def at_once(calls: dict) -> dict:
+    """``{name: call()}``, the calls made side by side (green threads): a panel's questions go
+    to different services, so the page takes as long as its slowest panel, not their sum."""
+    pool = eventlet.GreenPool(len(calls) or 1)
+    threads = {name: pool.spawn(call) for name, call in calls.items()}
+    return {name: thread.wait() for name, thread in threads.items()}
 
 
 # -- township and branch panels --------------------------------------------------------------------
@@ -153,14 +165,17 @@ def stars_panel(page, scope, view, month) -> Panel:
                   period=page_period(page, month)),
         t("chart.desc", summary=summary(levels)), "levels")
     subject = "committee" if view == "township" else "branch"
-    trend = []
-    for key in rules.recent_months(page.today, TREND_MONTHS):
+
+    def score_of(key):
         try:
-            score = page.as_user("stars", "score", subject_kind=subject,
-                                 subject_id=scope["id"], period=key)["score"]
+            return float(page.as_user("stars", "score", subject_kind=subject,
+                                      subject_id=scope["id"], period=key)["score"] or 0)
         except NotFound:
-            score = 0
-        trend.append((key, float(score or 0)))
+            return 0.0
+
+    months = rules.recent_months(page.today, TREND_MONTHS)
+    scores = at_once({key: (lambda key=key: score_of(key)) for key in months})
+    trend = [(key, scores[key]) for key in months]
     shown = [(page_period(page, key), value) for key, value in trend]
     line = charts.line_chart(
         [(key[5:], value) for key, value in trend],
@@ -179,21 +194,28 @@ def county_panel(page, month) -> Panel:
     standing = {entry["subject_id"]: entry for entry in board["entries"]}
     in_progress = matters_by_township(page)
     first, last = rules.month_bounds(month)
+
+    def measured_of(township_id):
+        try:
+            measured = page.as_user("tickets", "measures", scope="township",
+                                    scope_id=township_id, date_from=first.isoformat(),
+                                    date_to=last.isoformat())
+        except (NotFound, Forbidden):
+            return {"opened": None, "resolved": None, "on_time": None}
+        return {"opened": measured["opened"], "resolved": measured["resolved"],
+                "on_time": rules.percent(measured["on_time"])}
+
+    measures = at_once({township["id"]: (lambda township_id=township["id"]:
+                                         measured_of(township_id)) for township in townships})
     rows = []
     for township in townships:
         entry = standing.get(township["id"], {})
-        row = {"id": township["id"], "name": township["name"], "score": entry.get("score"),
-               "level": entry.get("level"), "rank": entry.get("rank"),
-               "matters": in_progress.get(township["id"]) if in_progress is not None else None}
-        try:
-            measured = page.as_user("tickets", "measures", scope="township",
-                                    scope_id=township["id"], date_from=first.isoformat(),
-                                    date_to=last.isoformat())
-            row.update(opened=measured["opened"], resolved=measured["resolved"],
-                       on_time=rules.percent(measured["on_time"]))
-        except (NotFound, Forbidden):
-            row.update(opened=None, resolved=None, on_time=None)
-        rows.append(row)
+        rows.append({"id": township["id"], "name": township["name"],
+                     "score": entry.get("score"), "level": entry.get("level"),
+                     "rank": entry.get("rank"),
+                     "matters": in_progress.get(township["id"])
+                     if in_progress is not None else None,
+                     **measures[township["id"]]})
     short = [(short_name(row["name"]), float(row["score"] or 0)) for row in rows]
     width = max(320, 64 * len(rows))
     titles = {"scores": t("chart.county_scores", period=page_period(page, month)),
