@@ -2,7 +2,9 @@
 concurrent connections (``wrk``), beside the raw nameko RPC round trip of the same read at 50
 concurrent callers in the same run. The ranking read is measured twice: as phones make it (the
 gateway keeps a public board's answer for a second, ``gateway.public_cache_seconds``) and with
-``Cache-Control: no-cache`` (every read asks the stars service).
+``Cache-Control: no-cache`` (every read asks the stars service); then once more with two gateway
+processes on the one port (SO_REUSEPORT, which nameko's listener sets: the kernel spreads the
+connections), as a deployment scales the stateless gateway out.
 
 members, stars and the gateway run as processes of their own on PostgreSQL (as ``jiceng run``
 starts them); a small county (one township, one village, ``MEMBERS`` members with a month of
@@ -172,8 +174,13 @@ def run(amqp, seconds=15.0) -> dict:
             uncached = wrk(board, seconds, headers=["Cache-Control: no-cache"])
             write = wrk(base, seconds, WRITE_SCRIPT % {
                 "token": token, "members": ", ".join(map(str, members)), "day": day})
+        with served_apart(config, "members", "stars", "gateway", "gateway"):
+            wait_for(lambda: requests.get(board, timeout=5).ok, timeout=60,
+                     message="two gateways answering")
+            read_two = wrk(board, seconds)
         return {"connections": CONNECTIONS, "seconds": seconds, "rpc_read": baseline,
-                "http_read": read, "http_read_uncached": uncached, "http_write": write}
+                "http_read": read, "http_read_uncached": uncached, "http_write": write,
+                "http_read_two_gateways": read_two}
     finally:
         for url in urls.values():
             broker.drop_pg_database(url)

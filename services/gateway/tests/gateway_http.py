@@ -51,10 +51,12 @@ def running_gateway(amqp_uri, url_factory, classes, config_changes=None, **gatew
 
 
 @pytest.fixture
-def api(amqp_uri, db_url_factory, request):
-    """members + stars + gateway running; a test module's ``GATEWAY_SETTINGS`` (dict) is
-    merged into the gateway's settings."""
-    with running_gateway(amqp_uri, db_url_factory,
+def api(amqp_uri, pg_url_factory, request):
+    """members + stars + gateway running on PostgreSQL; a test module's ``GATEWAY_SETTINGS``
+    (dict) is merged into the gateway's settings. (HTTP tests run on PostgreSQL, the
+    production database; the services' own tests run on both, and ``test_gateway_api`` runs
+    the gateway on SQLite too, as ``make run`` does.)"""
+    with running_gateway(amqp_uri, pg_url_factory,
                          (MembersService, StarsService, GatewayService),
                          **getattr(request.module, "GATEWAY_SETTINGS", {})) as client:
         yield client

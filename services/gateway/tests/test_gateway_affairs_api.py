@@ -1,5 +1,5 @@
 """The affairs service's routes (``services/affairs/api.py``) through the running gateway, with
-members (the organisation tree) beside them, on the real RabbitMQ, on PostgreSQL and SQLite.
+members (the organisation tree) beside them, on the real RabbitMQ, on PostgreSQL.
 
 A village cadre proposes a matter and walks its steps over HTTP; who acted is the login; the
 gateway names each field at fault; another village's matter is 403, a missing one 404; the list
@@ -29,10 +29,10 @@ MATTERS = "/api/v1/affairs/matters"
 
 
 @pytest.fixture
-def api(amqp_uri, db_url_factory, tmp_path):
+def api(amqp_uri, pg_url_factory, tmp_path):
     """members + affairs + gateway running; the client as ``gateway_http``'s, with ``urls``."""
     evidence = {"affairs": {"evidence": {"folder": str(tmp_path / "evidence")}}}
-    with running_gateway(amqp_uri, db_url_factory, CLASSES, evidence) as client:
+    with running_gateway(amqp_uri, pg_url_factory, CLASSES, evidence) as client:
         yield client
 
 

@@ -3,9 +3,20 @@ on PostgreSQL and SQLite."""
 import pytest
 import requests
 
-from gateway_http import api, county  # noqa: F401  (fixture)
+from gateway_http import county, running_gateway
+from services.gateway.service import GatewayService
+from services.members.service import MembersService
+from services.stars.service import StarsService
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def api(amqp_uri, db_url_factory):
+    """members + stars + gateway, on PostgreSQL and on SQLite (as ``make run`` has them)."""
+    with running_gateway(amqp_uri, db_url_factory,
+                         (MembersService, StarsService, GatewayService)) as client:
+        yield client
 
 
 def test_login_scopes_errors_and_request_ids_over_http(api):

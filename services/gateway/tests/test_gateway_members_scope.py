@@ -1,7 +1,7 @@
 """The members routes through the running gateway for a village cadre: their own village's
 members are theirs (a roster sheet, an activity, a read), every other village's are refused
 with 403 by the members service itself (the gateway cannot see whose a member is); the roster
-template and the township list stay open. Real RabbitMQ, PostgreSQL and SQLite."""
+template and the township list stay open. Real RabbitMQ and PostgreSQL."""
 import base64
 from datetime import date, timedelta
 

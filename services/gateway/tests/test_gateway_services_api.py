@@ -1,5 +1,5 @@
 """The tickets and talent services' routes (``services/<name>/api.py``) through the running
-gateway, with members and stars beside them, on the real RabbitMQ, on PostgreSQL and SQLite.
+gateway, with members and stars beside them, on the real RabbitMQ, on PostgreSQL.
 
 A township staff member opens, accepts, resolves and rates a ticket and is refused what lies
 outside their township; who acted comes from the login; an auditor reads the reserve shortlist
@@ -33,10 +33,10 @@ CERTIFICATE = {"code": "certificate", "name": "开具村级证明", "group": "�
 
 
 @pytest.fixture
-def api(amqp_uri, db_url_factory):
+def api(amqp_uri, pg_url_factory):
     """members + stars + tickets + talent + gateway running; the client as ``gateway_http``'s,
     with ``urls`` (each service's database)."""
-    with running_gateway(amqp_uri, db_url_factory, CLASSES) as client:
+    with running_gateway(amqp_uri, pg_url_factory, CLASSES) as client:
         yield client
 
 

@@ -1,6 +1,6 @@
 """Talent's scope over HTTP: township staff keep their township's cadres and training through
-the running gateway (members, stars, talent, gateway on the real RabbitMQ, PostgreSQL and
-SQLite) and get 403 naming the unit for what lies outside it, whether the gateway sees it
+the running gateway (members, stars, talent, gateway on the real RabbitMQ and PostgreSQL)
+and get 403 naming the unit for what lies outside it, whether the gateway sees it
 (a unit in the body) or only the talent service can (the unit of a cadre or a training base)."""
 import pytest
 from sqlalchemy import select
@@ -20,8 +20,8 @@ ACTIVIST = {"name": "李秀英", "gender": "female", "birth_date": "1990-03-02",
 
 
 @pytest.fixture
-def api(amqp_uri, db_url_factory):
-    with running_gateway(amqp_uri, db_url_factory, CLASSES) as client:
+def api(amqp_uri, pg_url_factory):
+    with running_gateway(amqp_uri, pg_url_factory, CLASSES) as client:
         yield client
 
 
