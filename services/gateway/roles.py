@@ -21,7 +21,7 @@ ROLES: dict[str, frozenset] = {
                                 "tickets.write"}),
     "supervisor": frozenset({"*.read", "affairs.supervise"}),
     "proxy_agent": frozenset({"org.read", "tickets.read", "tickets.write"}),
-    "auditor": frozenset({"*.read", "audit.view", "members.view_resident_id"}),
+    "auditor": frozenset({"*.read", "audit.view", "members.view_resident_id", "stars.report"}),
 }
 COUNTY_WIDE = frozenset({"county_admin", "auditor"})
 

@@ -1,10 +1,16 @@
-"""The stars service over HTTP (``shared.api``): boards are public, the rest needs a login."""
+"""The stars service over HTTP (``shared.api``): boards are public, the rest needs a login.
+
+A subject's score, explanation and rank belong to its unit (``owner="unit_of_subject"``: a
+member's branch, the branch, the township committee), so a village cadre reads its own village's.
+The award-priority and unqualified-review lists name members across the county: they need
+``stars.report`` (county administrators and auditors)."""
 from marshmallow import fields, validate
 
 from shared.api import Route
 from shared.validation import body_schema
 
 SUBJECT = "<any(member, branch, committee):subject_kind>"
+REPORT = "stars.report"
 PERIOD = {"period": fields.String(required=True, validate=validate.Length(4, 7),
                                   metadata={"example": "2026-11"})}
 CloseBody = body_schema("CloseBody", period=PERIOD["period"], early=fields.Boolean())
@@ -21,14 +27,15 @@ RescoreBody = body_schema("RescoreBody", period=PERIOD["period"],
 ROUTES = (
     Route("GET", f"/stars/{SUBJECT}/<int:subject_id>/score", "score",
           "A subject's score and star level in a period", query=PERIOD,
-          permission="stars.read", tags=("stars",)),
+          permission="stars.read", owner="unit_of_subject", tags=("stars",)),
     Route("GET", f"/stars/{SUBJECT}/<int:subject_id>/explanation", "explain",
           "Every scored event behind a score", query={**PERIOD, "limit": fields.Integer()},
-          permission="stars.read", tags=("stars",)),
+          permission="stars.read", owner="unit_of_subject", tags=("stars",)),
     Route("GET", f"/stars/{SUBJECT}/<int:subject_id>/rank", "rank_of",
           "A subject's place in the county and its township or branch",
           query={**PERIOD, "scope_kind": fields.String(validate=validate.OneOf(
-              ("county", "township", "branch")))}, permission="stars.read", tags=("stars",)),
+              ("county", "township", "branch")))}, permission="stars.read",
+          owner="unit_of_subject", tags=("stars",)),
     Route("GET", f"/boards/{SUBJECT}", "top", "Ranking board (public)",
           query={**PERIOD, "scope_kind": fields.String(required=True, validate=validate.OneOf(
               ("county", "township", "branch"))),
@@ -52,9 +59,9 @@ ROUTES = (
           body=RescoreBody, body_arg=None, caller_arg="operator", permission="stars.close",
           tags=("stars",)),
     Route("GET", "/stars/award-priority", "award_priority",
-          "Members with priority for awards in a quarter or year", query=PERIOD,
-          permission="stars.read", tags=("stars",)),
+          "Members with priority for awards in a quarter or year (county-wide)", query=PERIOD,
+          permission=REPORT, tags=("stars",)),
     Route("GET", "/stars/unqualified-review", "unqualified_review",
-          "Members for the unqualified-member review", query=PERIOD, permission="stars.read",
-          tags=("stars",)),
+          "Members for the unqualified-member review (county-wide)", query=PERIOD,
+          permission=REPORT, tags=("stars",)),
 )

@@ -5,10 +5,11 @@ Thin on purpose: rules live in the pure modules (``rulebook``, ``scoring``, ``le
 ``directory``, ``closings``, what an event does in ``pipeline`` and RPC answers in ``reports``.
 """
 from nameko.extensions import DependencyProvider
+from sqlalchemy import select
 
 from services.stars import api as http_api
 from services.stars import books, closings, pipeline, reports
-from services.stars.models import Base
+from services.stars.models import Base, Subject
 from shared.bus.store import Store
 from shared.bus.requests import rpc_write
 from shared.bus.batch import subscribe_batch
@@ -45,6 +46,26 @@ class StarsService(ServiceBase):
         """Valid calls for the shared input fuzz suite (``ServiceBase.rpc_examples``)."""
         from services.stars.examples import rpc_examples
         return rpc_examples(cluster)
+
+    # -- scope (``shared.scope``): a subject's unit in the stars directory -------------------------
+    scope_units = Subject
+
+    def unit_of_subject(self, subject_kind, subject_id, *_, **__):
+        """A member's branch, or the branch or committee itself (None: not an id, or a member
+        stars has not heard of; the RPC then answers for itself)."""
+        if isinstance(subject_id, bool) or not isinstance(subject_id, int):
+            return None
+        if subject_kind in ("branch", "committee"):
+            return subject_id
+        with self.store.reading() as session:
+            return session.scalar(select(Subject.branch_id).where(
+                Subject.kind == "member", Subject.id == subject_id))
+
+    def scope_parent_of(self, unit_id):
+        """A branch's township; a committee (a township) is as high as stars knows."""
+        with self.store.reading() as session:
+            return session.scalar(select(Subject.township_id).where(
+                Subject.kind == "branch", Subject.id == unit_id))
 
     # -- events ----------------------------------------------------------------------------------
     @subscribe_batch(bindings_from=books.bindings, partitions_from=books.partitions)
