@@ -2,7 +2,8 @@
 # `make test`: the whole suite as a few pytest processes at once (the tests wait on the broker
 # and the databases far more than they compute; every test has its own vhost and databases, so
 # the processes cannot see each other). Each shard's output goes to var/test-logs/; the summary
-# lines and any failures are printed; the exit code is non-zero when any shard failed.
+# lines and any failures are printed (each log ends with its eight slowest tests); the exit code is
+# non-zero when any shard failed.
 # pytest-xdist is not used: its execnet channels deadlock under eventlet's monkey patching.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,7 +26,7 @@ started=$(date +%s)
 pids=()
 for i in "${!SHARDS[@]}"; do
   # shellcheck disable=SC2086
-  $PY -m pytest -q -p no:cacheprovider ${SHARDS[$i]} > "$LOGS/shard-$i.log" 2>&1 &
+  $PY -m pytest -q -p no:cacheprovider --durations=8 ${SHARDS[$i]} > "$LOGS/shard-$i.log" 2>&1 &
   pids+=($!)
 done
 failed=0
