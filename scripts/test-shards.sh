@@ -16,8 +16,8 @@ rm -f "$LOGS"/shard-*.log
 SHARDS=(
   "tests/unit tests/contracts services/affairs"
   "tests/integration/test_stars_*.py tests/integration/test_cli.py services/tickets"
-  "tests/integration/test_bus*.py tests/integration/test_idempotent_rpc.py tests/integration/test_members_*.py tests/integration/test_scaffold_project.py tests/integration/test_chaos_smoke.py"
-  "services/talent services/notify"
+  "tests/integration/test_bus*.py tests/integration/test_idempotent_rpc.py tests/integration/test_scaffold_project.py tests/integration/test_chaos_smoke.py"
+  "services/talent services/notify tests/integration/test_members_*.py"
   "services/gateway"
 )
 if [ $# -gt 0 ]; then SHARDS=("$*"); fi

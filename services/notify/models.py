@@ -35,7 +35,7 @@ class Subscription(Base):
     event_types: Mapped[str] = mapped_column(Text)           # JSON list of "source.type" or "*"
     township_id: Mapped[int | None] = mapped_column(ID)      # only events of this township
     description: Mapped[str | None] = mapped_column(String(200))
-    secret: Mapped[str] = mapped_column(String(100))
+    secret: Mapped[str] = mapped_column(String(300))        # sealed (``sealing``)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(MOMENT)

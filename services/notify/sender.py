@@ -14,7 +14,7 @@ from datetime import timedelta
 import eventlet
 import requests
 
-from services.notify import channels, deliveries, recipients, signing
+from services.notify import channels, deliveries, recipients, sealing, signing
 from services.notify.deliveries import Result
 from shared.errors import NotFound
 from shared.logs import Repeating, Throttle, cut, describe
@@ -51,7 +51,7 @@ def send_one(item: deliveries.Claimed, settings, channel, lookup, clock, post) -
         if item.kind == "webhook":
             if not item.subscription_active:
                 return Result(item.id, cancelled=True, at=at)
-            status = post_webhook(item, settings.webhooks.timeout_seconds, post)
+            status = post_webhook(item, settings.webhooks, post)
         else:
             recipient = item.recipient
             if recipient is None:
@@ -72,11 +72,14 @@ def send_one(item: deliveries.Claimed, settings, channel, lookup, clock, post) -
                       duration_ms=_ms(started), at=at)
 
 
-def post_webhook(item: deliveries.Claimed, timeout: float, post) -> int:
+def post_webhook(item: deliveries.Claimed, webhooks, post) -> int:
+    """Sign with the subscription's secret (unsealed here, in memory only) and post.
+    A secret this deployment's key cannot open is a failed attempt, logged like any other."""
     body = item.body.encode("utf-8")
-    headers = signing.headers(item.secret, int(time.time()), body, item.event_id,
+    secret = sealing.unseal(webhooks.secret_key, item.secret)
+    headers = signing.headers(secret, int(time.time()), body, item.event_id,
                               item.qualified_type, item.id)
-    return channels.post_json(post, item.url, body, headers, timeout)
+    return channels.post_json(post, item.url, body, headers, webhooks.timeout_seconds)
 
 
 def look_up(spec: dict | None, lookup) -> tuple[str | None, str | None]:

@@ -80,7 +80,8 @@ class NotifyService(ServiceBase):
         data = schemas.load(schemas.webhook_input(self.settings.webhooks.allowed_schemes), payload)
         with self.store.transaction() as session:
             return subscriptions.create(session, data, self.clock(), self.caller.user,
-                                        self.settings.webhooks.max_active)
+                                        self.settings.webhooks.max_active,
+                                        self.settings.webhooks.secret_key)
 
     @rpc
     def list_webhooks(self, offset=0, limit=50, include_disabled=False):

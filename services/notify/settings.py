@@ -15,6 +15,7 @@ from pathlib import Path
 from nameko.extensions import DependencyProvider
 
 from services.notify import recipients as recipient_rules
+from services.notify import sealing
 from services.notify import templates as template_rules
 from services.notify.backoff import Policy
 from shared import config as config_module
@@ -57,6 +58,7 @@ class Webhooks:
     timeout_seconds: float
     allowed_schemes: tuple
     max_active: int
+    secret_key: bytes | None = None     # seals secrets at rest (``sealing``); None: not sealed
 
 
 @dataclass(frozen=True)
@@ -194,9 +196,14 @@ def _webhooks(raw: dict, path: str) -> Webhooks:
     if not isinstance(schemes, list) or not schemes \
             or not set(schemes) <= {"http", "https"}:
         raise ValueError(f"{path}.allowed_schemes: a list of http and/or https")
+    try:
+        key = sealing.key_from(raw.get("secret_key"))
+    except ValueError as exc:
+        raise ValueError(f"{path}.secret_key: {exc}") from None
     return Webhooks(timeout_seconds=_number(raw, "timeout_seconds", path, 0.1, 120),
                     allowed_schemes=tuple(schemes),
-                    max_active=_number(raw, "max_active", path, 1, 100_000, whole=True))
+                    max_active=_number(raw, "max_active", path, 1, 100_000, whole=True),
+                    secret_key=key)
 
 
 def _labels(raw: dict, path: str) -> dict:

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from services.notify import signing
+from services.notify import sealing, signing
 from services.notify.models import Subscription
 from services.notify.moments import iso
 from shared.errors import Conflict, NotFound
@@ -14,8 +14,10 @@ from shared.errors import Conflict, NotFound
 ALL = "*"
 
 
-def create(session, data: dict, now, created_by: str | None, max_active: int) -> dict:
-    """Store a subscription; the answer is the only one that ever shows its ``secret``."""
+def create(session, data: dict, now, created_by: str | None, max_active: int,
+           key: bytes | None = None) -> dict:
+    """Store a subscription, its secret sealed with ``key`` (``sealing``); the answer is the
+    only one that ever shows its ``secret``."""
     active = session.scalar(select(func.count()).select_from(Subscription)
                             .where(Subscription.active.is_(True)))
     if active >= max_active:
@@ -24,11 +26,13 @@ def create(session, data: dict, now, created_by: str | None, max_active: int) ->
     subscription = Subscription(url=data["url"], event_types=json.dumps(data["event_types"]),
                                 township_id=data.get("township_id"),
                                 description=data.get("description"),
-                                secret=signing.new_secret(), active=True,
-                                created_by=created_by, created_at=now)
+                                secret="", active=True, created_by=created_by,
+                                created_at=now)
+    secret = signing.new_secret()
+    subscription.secret = sealing.seal(key, secret)
     session.add(subscription)
     session.flush()
-    return {**subscription_dict(subscription), "secret": subscription.secret}
+    return {**subscription_dict(subscription), "secret": secret}
 
 
 def get(session, subscription_id: int) -> Subscription:

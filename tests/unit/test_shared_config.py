@@ -55,6 +55,7 @@ PROD_ENVIRONMENT = {name: "x" for name in (
     "AMQP_URI", "MEMBERS_DATABASE_URL", "STARS_DATABASE_URL", "AFFAIRS_DATABASE_URL",
     "TICKETS_DATABASE_URL", "TALENT_DATABASE_URL", "GATEWAY_DATABASE_URL",
     "NOTIFY_DATABASE_URL", "GATEWAY_TOKEN_SECRET", "PUBLIC_BASE_URL")}
+PROD_ENVIRONMENT["NOTIFY_WEBHOOK_KEY"] = "0" * 43 + "="    # a Fernet key: 44 chars of base64
 
 
 @pytest.mark.parametrize("name", ["dev.yaml", "compose.yaml", "test.yaml"])
@@ -74,3 +75,10 @@ def test_prod_notify_sends_sms_and_will_not_start_without_the_gateway_url():
     loaded = settings.load(config.load(config.ROOT / "config" / "prod.yaml", environ=given))
     assert loaded.channel == "sms_http" and loaded.sms_http.url.endswith("/send")
     assert loaded.sms_http.token == "t0ken"
+    assert loaded.webhooks.secret_key == PROD_ENVIRONMENT["NOTIFY_WEBHOOK_KEY"].encode()
+
+
+def test_prod_demands_the_key_that_seals_webhook_secrets():
+    given = {k: v for k, v in PROD_ENVIRONMENT.items() if k != "NOTIFY_WEBHOOK_KEY"}
+    with pytest.raises(config.ConfigError, match="NOTIFY_WEBHOOK_KEY"):
+        config.load(config.ROOT / "config" / "prod.yaml", environ=given)
