@@ -117,7 +117,14 @@ def test_several_processes_of_one_service_share_the_work(tmp_path, amqp_uri, pg_
     try:
         with rpc_client(config) as cluster:
             wait_for(lambda: _answers(cluster), timeout=60, message="members answering")
-            pids = {cluster.members.health()["pid"] for _ in range(60)}
+            pids = set()
+
+            def all_three_answer():
+                # a process that is still starting takes no requests yet: under load the last
+                # one can come up seconds after the first answers
+                pids.update(cluster.members.health()["pid"] for _ in range(30))
+                return len(pids) == 3
+            wait_for(all_three_answer, timeout=60, message="all three processes answering")
             city = cluster.members.create_org_unit({"name": "黄骅市委", "kind": "city_committee",
                                                     "parent_id": None})
             towns = [cluster.members.create_org_unit({"name": f"镇{i}", "kind": "township_committee",
