@@ -52,7 +52,9 @@ class ServiceBase:
         model = self.scope_units
         if model is None:
             return None
-        column = getattr(model, "parent_id", None) or getattr(model, "township_id")
+        column = getattr(model, "parent_id", None)
+        if column is None:
+            column = model.township_id
         with self.store.reading() as session:
             parent = session.scalar(select(column).where(model.id == unit_id))
         return None if parent == unit_id else parent

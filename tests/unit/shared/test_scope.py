@@ -138,6 +138,36 @@ def test_the_default_parent_lookup_reads_the_services_own_unit_table(tmp_path):
     assert service.scope_parent_of(99) is None          # not known here
 
 
+def test_the_default_parent_lookup_prefers_parent_id(tmp_path):
+    from sqlalchemy import Integer
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+    from shared.bus.store import Store
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Unit(Base):
+        __tablename__ = "units"
+        id: Mapped[int] = mapped_column(Integer, primary_key=True)
+        parent_id: Mapped[int | None] = mapped_column(Integer)
+        township_id: Mapped[int | None] = mapped_column(Integer)
+
+    class Tree(ServiceBase):
+        name = "tree"
+        store = Store(Base.metadata)
+        scope_units = Unit
+
+    handle = Tree.store.handle(f"sqlite:///{tmp_path}/tree.sqlite")
+    Base.metadata.create_all(handle.database.engine)
+    with handle.transaction() as session:
+        session.add_all([Unit(id=1, parent_id=None), Unit(id=2, parent_id=1, township_id=2),
+                         Unit(id=3, parent_id=2, township_id=2)])
+    service = Tree.__new__(Tree)
+    service.store = handle
+    assert [service.scope_parent_of(unit) for unit in (3, 2, 1)] == [2, 1, None]
+
+
 def test_a_route_timeout_is_bounded():
     assert Route("POST", "/s", "s", "s", permission="x", timeout_seconds=60).timeout_seconds == 60
     with pytest.raises(ValueError, match="timeout_seconds"):
