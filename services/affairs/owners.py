@@ -1,17 +1,9 @@
 """Whose is it (functions of a session): the village branch a matter, a piece of evidence or an
 objection belongs to, for ``shared.scope`` (the routes' ``owner``). None when there is no such
-row: the RPC itself then answers NotFound. And a unit's parent in the service's copy of the
-organisation tree."""
+row: the RPC itself then answers NotFound."""
 from sqlalchemy import select
 
-from services.affairs.models import Evidence, Matter, Objection, Unit
-
-
-def parent_of(session, unit_id: int):
-    """A unit's township (a branch's parent); None for a township, whose own it is, and for a
-    unit not known here."""
-    township_id = session.scalar(select(Unit.township_id).where(Unit.id == unit_id))
-    return None if township_id == unit_id else township_id
+from services.affairs.models import Evidence, Matter, Objection
 
 
 def branch_of_matter(session, matter_id: int):

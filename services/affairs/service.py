@@ -32,7 +32,7 @@ class AffairsService(ServiceBase):
     store = Store(Base.metadata)
     rules = Settings()
     api = http_api.ROUTES
-    scope_units = Unit      # the units learned from members; parents: ``scope_parent_of``
+    scope_units = Unit      # the units learned from members (a branch's parent: its township)
 
     @classmethod
     def rpc_examples(cls, cluster):
@@ -46,12 +46,6 @@ class AffairsService(ServiceBase):
         return powerlist.as_dict(self.rules)
 
     # -- whose is it (the routes' owners, ``shared.scope``) -------------------------------------
-    def scope_parent_of(self, unit_id):
-        """A branch's parent is its township (the units keep ``township_id`` only). Reads the
-        column, not the row: ``ServiceBase``'s default reads a row after its session closed."""
-        with self.store.reading() as session:
-            return owners.parent_of(session, unit_id)
-
     def branch_of_matter(self, matter_id, *_rest, **_named):
         """The branch matter ``matter_id`` belongs to; None when there is no such matter."""
         matter_id = inputs.positive_id(matter_id, "matter_id")

@@ -100,11 +100,6 @@ def member(session, member_id, field="member_id") -> Member:
     return found
 
 
-def parent_of(session, unit_id) -> int | None:
-    """The parent of a unit talent knows (None at the root or for a unit it does not know)."""
-    parent = session.scalar(select(Unit.parent_id).where(Unit.id == unit_id))
-    return None if parent == unit_id else parent
-
 
 def subtree(session, unit_id, max_depth=32) -> list[int]:
     """``unit_id`` and every unit under it as far as talent knows the tree, sorted (what a

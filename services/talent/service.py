@@ -55,12 +55,6 @@ class TalentService(ServiceBase):
     stars = remote.TalentRpc("stars")
     members = remote.TalentRpc("members")
 
-    def scope_parent_of(self, unit_id):
-        """The parent of ``unit_id`` in talent's copy of the tree (``shared.scope``), read
-        inside the session (the default reads the ``Unit`` after its session closed)."""
-        with self.store.reading() as session:
-            return directory.parent_of(session, unit_id)
-
     @classmethod
     def rpc_examples(cls, cluster):
         """Valid calls for the shared input fuzz suite (``ServiceBase.rpc_examples``)."""

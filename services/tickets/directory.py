@@ -72,11 +72,6 @@ def township_of(unit: Unit) -> int | None:
     return unit.township_id
 
 
-def parent_of(session, unit_id) -> int | None:
-    """A unit's parent id (None at the root, or for a unit not known)."""
-    parent = session.scalar(select(Unit.parent_id).where(Unit.id == unit_id))
-    return None if parent == unit_id else parent
-
 
 def subtree(session, unit_id: int, max_depth: int = 32) -> set[int]:
     """``unit_id`` and every unit under it, as far as the service knows the tree."""

@@ -68,12 +68,6 @@ class TicketsService(ServiceBase):
         point = payload.get("service_point_id") if isinstance(payload, dict) else None
         return self.unit_of_service_point(point)
 
-    def scope_parent_of(self, unit_id):
-        """The unit's parent in the service's copy of the tree (read as a value: the default
-        reads it from a row its closed session has expired)."""
-        with self.store.reading() as session:
-            return directory.parent_of(session, unit_id)
-
     def _owner(self, find, object_id):
         if isinstance(object_id, bool) or not isinstance(object_id, int) \
                 or not 1 <= object_id <= inputs.MAX_ID:
