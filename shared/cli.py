@@ -30,6 +30,7 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()
 
 import argparse  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
@@ -111,7 +112,9 @@ def cmd_serve(args, config):
 
     shutdown = stop_once(runner)
     signal.signal(signal.SIGTERM, shutdown)
+    freeze_startup_objects()
     runner.start()
+    freeze_startup_objects()
     log.info("serving %s (pid %s)", ", ".join(classes), os.getpid())
     runnlet = eventlet.spawn(runner.wait)
     while True:
@@ -120,6 +123,16 @@ def cmd_serve(args, config):
             return 0
         except KeyboardInterrupt:
             shutdown()
+
+
+def freeze_startup_objects():
+    """Leave the objects made so far (modules, mappers, schemas, URL maps: most of a service's
+    heap) out of every later garbage collection. A full collection of them took 100-250 ms,
+    during which a process answers nothing: the slowest hundredth of the gateway's requests
+    were these pauses (``bench.http``). Called before the service starts (the one long
+    collection, before it takes requests) and after (a short one, of what starting made)."""
+    gc.collect()
+    gc.freeze()
 
 
 def stop_once(runner):
