@@ -35,6 +35,7 @@ class Gateway:
         self.services = services
         self.store = store
         self.cache = cache                 # a ``PublicCache`` for public reads, or None
+        self.answered = None               # (cache key, kept entry) of a kept public answer
 
     def handle(self, request) -> Response:
         started = time.monotonic()
@@ -57,8 +58,10 @@ class Gateway:
                 status, body = self.call_route(service, route, values, request, caller,
                                                request_id)
                 if self._cached(route) and status == 200 and not isinstance(body, Response):
-                    response = json_response(status, body, request_id, {
-                        "Cache-Control": f"public, max-age={max(1, round(self.cache.seconds))}"})
+                    response = json_response(status, body, request_id, kept_headers(self.cache))
+                    if self.answered is not None and "Authorization" not in request.headers:
+                        self.cache.remember(url_of(request), *self.answered,
+                                            (label, status, response.get_data()))
                     return self._done(request, response, label, started)
             if isinstance(body, Response):
                 body.headers["X-Request-Id"] = request_id
@@ -105,9 +108,10 @@ class Gateway:
             kwargs[route.caller_arg] = caller["user"]
         context = self.rpc_context(caller, request, request_id, route.writes)
         if self._cached(route) and sheet is None and not fresh_asked(request):
-            result = self.cache.answer(self.cache.key(service, route.rpc, kwargs),
-                                       lambda: self.services.call(service, route.rpc, kwargs,
-                                                                  context))
+            key = self.cache.key(service, route.rpc, kwargs)
+            result = self.cache.answer(key, lambda: self.services.call(service, route.rpc,
+                                                                       kwargs, context))
+            self.answered = (key, self.cache.entry(key))
         else:
             result = self.services.call(service, route.rpc, kwargs, context,
                                         timeout=route.timeout_seconds)
@@ -207,6 +211,30 @@ def exported(route, query):
     rest = query.copy()
     rest.pop("format")
     return rest, sheet
+
+
+def kept_answer(cache, request):
+    """The response ``cache`` keeps for this anonymous public read (``PublicCache.rendered``),
+    with its own request id and counted in the metrics; None when the request must go through
+    ``Gateway.handle``."""
+    if request.method != "GET" or "Authorization" in request.headers or fresh_asked(request):
+        return None
+    rendered = cache.rendered(url_of(request))
+    if rendered is None:
+        return None
+    started = time.monotonic()
+    label, status, body = rendered
+    response = Response(body, status=status, mimetype="application/json",
+                        headers={**kept_headers(cache), "X-Request-Id": request_id_of(request)})
+    return Gateway._done(request, response, label, started)
+
+
+def kept_headers(cache) -> dict:
+    return {"Cache-Control": f"public, max-age={max(1, round(cache.seconds))}"}
+
+
+def url_of(request) -> str:
+    return f"{request.path}?{request.query_string.decode('latin-1')}"
 
 
 def request_id_of(request) -> str:

@@ -10,12 +10,12 @@ import json
 import time
 
 from nameko.extensions import DependencyProvider
-from nameko.web.handlers import http
 from werkzeug.wrappers import Response
 
 from services.gateway import (dispatch, metrics, open311, openapi, own, routing,
                               settings as settings_module)
 from services.gateway.calling import Services
+from services.gateway.entrypoints import http, public_first
 from services.gateway.models import Base, Unit
 from services.gateway.public_cache import PublicCache
 from services.gateway.web import pages
@@ -52,7 +52,8 @@ class Api(DependencyProvider):
         self.url_map = routing.url_map(self.service_routes, reserved=own.RESERVED)
         self.own = own.OwnOperations()
         self.cache = PublicCache(settings_module.read(self.container.config)
-                                 ["public_cache_seconds"])
+                                 ["public_cache_seconds"],
+                                 spawn=self.container.spawn_managed_thread)
         self.document = None
         self.dead_letters = ({}, 0.0)
         config = self.container.config
@@ -96,7 +97,7 @@ class GatewayService(ServiceBase):
         created = demo_users(store, wanted)
         return {"logins": created, "password": DEMO_PASSWORD} if created else None
 
-    @http(METHODS, "/api/v1/<path:path>")
+    @public_first(METHODS, "/api/v1/<path:path>")
     def api_v1(self, request, path):
         gateway = dispatch.Gateway(self.web.url_map, self.web.own, self.settings, self.services,
                                    self.store, self.web.cache)
