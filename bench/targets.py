@@ -328,11 +328,13 @@ def _http_rows(found, row, error, notes):
         write["requests_per_s"])
     for name, figures in (("read", read), ("read uncached", uncached), ("write", write),
                           ("read, two gateways", two)):
-        if figures and figures["non_2xx"] or figures["socket_errors"]:
+        if figures and (figures["non_2xx"] or figures["socket_errors"]):
             notes.append(f"http {name}: {figures['non_2xx']} non-2xx answers, socket errors "
                          f"{figures['socket_errors'] or 'none'}")
     notes.append("http: members, stars and the gateway as processes of their own on "
-                 "PostgreSQL; wrk (2 threads) and the RPC callers on the same 2 cores")
+                 "PostgreSQL; wrk (one thread, 50 connections) and the RPC callers (one "
+                 "process, 50 green threads) on the same 2 cores; reads measured after a "
+                 "3 s warm-up")
 
 
 def show(rows, notes):
