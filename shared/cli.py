@@ -64,13 +64,17 @@ def no_broker_message(amqp_uri, problem):
 
 
 def selected(names):
+    """The named services' classes (all installed ones when ``names`` is empty), importing only
+    those: a process serving one service does not carry the others' modules."""
     from shared import plugins
-    available = plugins.services()
-    unknown = [name for name in names if name not in available]
+    if not names:
+        return plugins.services()
+    found = {name: plugins.service(name) for name in names}
+    unknown = [name for name, cls in found.items() if cls is None]
     if unknown:
         raise SystemExit(f"unknown service(s) {', '.join(unknown)}; installed: "
-                         f"{', '.join(available)}")
-    return {name: available[name] for name in (names or available)}
+                         f"{', '.join(plugins.installed_names())}")
+    return found
 
 
 def cmd_migrate(args, config):

@@ -52,6 +52,11 @@ def service(name: str) -> type | None:
     return None
 
 
+def installed_names() -> list[str]:
+    """The names of the installed services, without importing them."""
+    return sorted({entry.name for entry in entry_points(group=GROUP)} | set(_EXTRA))
+
+
 def from_folder(name: str, root) -> type:
     """The service class defined in ``services/<name>/service.py`` under ``root``, not installed
     yet (``jiceng revision`` right after ``jiceng new-service``)."""

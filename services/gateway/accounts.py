@@ -51,7 +51,7 @@ def login(session, username, password, address, settings, now) -> dict:
         raise TooManyAttempts(wait)
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.active:
-        passwords.verify(passwords.DUMMY_HASH, password)
+        passwords.verify(passwords.dummy_hash(), password)
         raise Unauthenticated("wrong user name or password")
     if not passwords.verify(user.password_hash, password):
         raise Unauthenticated("wrong user name or password")
@@ -133,7 +133,7 @@ def create_client(session, data, now) -> dict:
 def client_token(session, client_id, client_secret, requested_scopes, settings, now) -> dict:
     client = session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
     if client is None or not client.active:
-        passwords.verify(passwords.DUMMY_HASH, client_secret)
+        passwords.verify(passwords.dummy_hash(), client_secret)
         raise Unauthenticated("unknown client or wrong secret")
     if not passwords.verify(client.secret_hash, client_secret):
         raise Unauthenticated("unknown client or wrong secret")

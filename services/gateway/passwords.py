@@ -1,4 +1,6 @@
 """Passwords, hashed with argon2id (argon2-cffi's defaults: RFC 9106 low-memory profile)."""
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -32,5 +34,9 @@ def needs_rehash(stored_hash: str) -> bool:
     return _HASHER.check_needs_rehash(stored_hash)
 
 
-# verified against when a user name is unknown, so both answers take as long
-DUMMY_HASH = _HASHER.hash("not a password of anyone's")
+@functools.cache
+def dummy_hash() -> str:
+    """Verified against when a user name is unknown, so both answers take as long. Made on the
+    first such login, not at import: hashing holds 64 MiB for a moment, and every service
+    process that imports the gateway's modules would carry that peak."""
+    return _HASHER.hash("not a password of anyone's")
