@@ -7,8 +7,6 @@ import csv
 import io
 import json
 
-from openpyxl import Workbook
-
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 RISKY_START = ("=", "+", "-", "@", "\t", "\r")
@@ -46,6 +44,7 @@ def to_csv(items: list[dict]) -> bytes:
 
 def to_xlsx(items: list[dict], title="export") -> bytes:
     heads = columns(items)
+    from openpyxl import Workbook  # on the first sheet: openpyxl is 175 modules
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title[:31])
     sheet.append(heads)

@@ -11,7 +11,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from marshmallow import ValidationError
-from openpyxl import load_workbook
 
 from services.members import resident_id as rid
 from services.members.schemas import KIND_SPECIFIC, ActivityInput
@@ -61,6 +60,7 @@ def _cell(value):
 
 
 def _xlsx_rows(content):
+    from openpyxl import load_workbook  # on the first sheet: openpyxl is 175 modules
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         try:
