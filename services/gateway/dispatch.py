@@ -59,7 +59,7 @@ class Gateway:
                                                request_id)
                 if self._cached(route) and status == 200 and not isinstance(body, Response):
                     response = json_response(status, body, request_id, kept_headers(self.cache))
-                    if self.answered is not None and "Authorization" not in request.headers:
+                    if self.answered is not None and plain_read(request):
                         self.cache.remember(url_of(request), *self.answered,
                                             (label, status, response.get_data()))
                     return self._done(request, response, label, started)
@@ -217,7 +217,7 @@ def kept_answer(cache, request):
     """The response ``cache`` keeps for this anonymous public read (``PublicCache.rendered``),
     with its own request id and counted in the metrics; None when the request must go through
     ``Gateway.handle``."""
-    if request.method != "GET" or "Authorization" in request.headers or fresh_asked(request):
+    if not plain_read(request) or fresh_asked(request):
         return None
     rendered = cache.rendered(url_of(request))
     if rendered is None:
@@ -227,6 +227,13 @@ def kept_answer(cache, request):
     response = Response(body, status=status, mimetype="application/json",
                         headers={**kept_headers(cache), "X-Request-Id": request_id_of(request)})
     return Gateway._done(request, response, label, started)
+
+
+def plain_read(request) -> bool:
+    """A GET with no credentials and no body: its answer depends on its URL alone."""
+    headers = request.headers
+    return (request.method == "GET" and "Authorization" not in headers
+            and headers.get("Content-Length", "0") == "0" and "Transfer-Encoding" not in headers)
 
 
 def kept_headers(cache) -> dict:

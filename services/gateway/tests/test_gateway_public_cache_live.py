@@ -57,6 +57,8 @@ def test_a_repeat_answered_before_a_worker_is_still_a_full_answer(api):
 
     forged = requests.get(first.url, headers={"Authorization": "Bearer forged"}, timeout=10)
     assert forged.status_code == 401, forged.text
+    with_body = requests.get(first.url, data=b'{"n": 1}', timeout=10)
+    assert with_body.status_code == 400 and "_body" in with_body.json()["fields"], with_body.text
 
     def answered():
         text = requests.get(api.base + "/metrics", timeout=30).text
