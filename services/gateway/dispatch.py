@@ -108,9 +108,11 @@ class Gateway:
             kwargs[route.caller_arg] = caller["user"]
         context = self.rpc_context(caller, request, request_id, route.writes)
         if self._cached(route) and sheet is None and not fresh_asked(request):
+            # one answer for every reader, so asked as no one in particular
+            shared = self.rpc_context(ANONYMOUS, request, request_id, False)
             key = self.cache.key(service, route.rpc, kwargs)
             result = self.cache.answer(key, lambda: self.services.call(service, route.rpc,
-                                                                       kwargs, context))
+                                                                       kwargs, shared))
             self.answered = (key, self.cache.entry(key))
         else:
             result = self.services.call(service, route.rpc, kwargs, context,

@@ -194,6 +194,31 @@ def test_a_rendering_of_an_answer_no_longer_kept_is_not_remembered():
     assert PublicCache(0).rendered("/u") is None
 
 
+def test_a_kept_public_read_is_asked_as_no_one_in_particular():
+    """The answer is given to every later reader, so it must not be one made for the caller."""
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from services.gateway.dispatch import Gateway
+    from shared.api import Route
+
+    class Recording:
+        contexts = []
+
+        def call(self, service, rpc, kwargs, context, timeout=None):
+            self.contexts.append(context)
+            return {"entries": []}
+    route = Route("GET", "/boards/member", "top", "board", permission=None)
+    cadre = {"user": "li", "kind": "user", "role": "village_cadre", "scope_unit_id": 7,
+             "permissions": frozenset({"stars.read"})}
+    gateway = Gateway(None, None, {}, Recording(), None, PublicCache(1.0, spawn=Deferred()))
+    request = Request(EnvironBuilder(path="/api/v1/boards/member").get_environ())
+    assert gateway.call_route("stars", route, {}, request, cadre, "req-1") == (
+        200, {"entries": []})
+    assert Recording.contexts == [{"correlation_id": "req-1", "role": "anonymous",
+                                   "permissions": []}]
+
+
 @pytest.mark.parametrize("value", [-1, 301, "1", True])
 def test_the_setting_is_checked(value):
     from services.gateway import settings
