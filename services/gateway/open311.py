@@ -5,7 +5,8 @@ keeps the spec's rules; this module only speaks HTTP).
 ``match(request)`` says whether a request is for this endpoint; ``handle(services, request,
 request_id)`` answers it with a werkzeug ``Response``. The gateway asks tickets as itself (no
 caller in the RPC context, like the public ticket-status page): the endpoint needs no login, a
-POST's ``api_key`` is the credential and tickets checks it. The RPCs take plain data: the query
+POST's ``api_key`` is the credential and tickets checks it; a POST may carry ``Idempotency-Key``
+(``retry_key``) so that a city system can retry it safely. The RPCs take plain data: the query
 string as ``args`` and a POST's form as ``form`` (dicts, the first value of each name), the
 path's parts, and ``host_url`` for discovery; they answer ``[status, body]``, relayed as it is.
 
@@ -80,6 +81,19 @@ def rpc_call(request) -> tuple[str, dict]:
     return rpc, kwargs
 
 
+def retry_key(request) -> dict:
+    """The RPC context of a POST's ``Idempotency-Key`` header, an extension to GeoReport v2
+    (which has no such key): the same key with the same form answers with the first ticket
+    instead of opening a second; with another form it is refused (400). Kept per ``api_key``,
+    so two city systems' keys cannot meet. Without the header a retried POST opens a ticket."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return {}
+    if not 1 <= len(key) <= 200 or not key.isprintable():
+        raise Unanswered(400, "Idempotency-Key: must be 1 to 200 printable characters")
+    return {"idempotency_key": f"open311 {request.form.get('api_key', '')}:{key}"}
+
+
 def errors(status, *descriptions) -> list[dict]:
     return [{"code": status, "description": text} for text in descriptions]
 
@@ -103,7 +117,10 @@ def handle(services, request, request_id) -> Response:
     try:
         rpc, kwargs = rpc_call(request)
         label = f"{SERVICE}.{rpc}"
-        status, body = services.call(SERVICE, rpc, kwargs, {"correlation_id": request_id})
+        context = {"correlation_id": request_id}
+        if rpc == "open311_create":
+            context.update(retry_key(request))
+        status, body = services.call(SERVICE, rpc, kwargs, context)
     except Unanswered as unanswered:
         status, body = unanswered.status, errors(unanswered.status, unanswered.description)
         headers = unanswered.headers

@@ -1,6 +1,7 @@
 """Open311 GeoReport v2 through the running gateway (``/open311/...``), answered by the running
 tickets service: discovery, the service list, a city system's POST (audited), the request read
-back, and the spec's error shape for a bad key (503 when tickets is gone: test_gateway_open311)."""
+back, and the spec's error shape for a bad key (503 when tickets is gone: test_gateway_open311);
+a POST retried with its ``Idempotency-Key`` opens one ticket."""
 import sys
 from pathlib import Path
 
@@ -76,3 +77,30 @@ def test_a_city_system_opens_and_reads_a_ticket_through_the_gateway(gateway):
             AuditEntry.action == "tickets.open311_create")).all()
         assert sorted(entry.status for entry in audited) == [200, 403]
         assert {entry.actor for entry in audited} == {"open311"}
+
+
+def test_a_post_retried_with_its_idempotency_key_opens_one_ticket(gateway):
+    base, county, urls = gateway
+    code = requests.get(f"{base}/open311/v2/services.json", timeout=10).json()[0]["service_code"]
+    form = {"api_key": KEY, "service_code": code, "description": "水管破裂",
+            "phone": "13812345678", "address_string": "旧城镇前辛庄村西街 3 号",
+            "attribute[station]": str(county.station["id"])}
+    url = f"{base}/open311/v2/requests.json"
+
+    def post(data, key):
+        return requests.post(url, data=data, timeout=10, headers={"Idempotency-Key": key})
+    first, again = post(form, "hotline-0042"), post(form, "hotline-0042")
+    assert first.status_code == again.status_code == 200, (first.text, again.text)
+    assert first.json() == again.json()
+    other = post(form, "hotline-0043")
+    assert other.json()[0]["service_request_id"] != first.json()[0]["service_request_id"]
+
+    changed = post({**form, "description": "另一件事"}, "hotline-0042")
+    assert changed.status_code == 400 and set(changed.json()[0]) == {"code", "description"}
+    bad = post(form, "x" * 201)
+    assert bad.status_code == 400
+    assert bad.json() == [{"code": 400, "description":
+                           "Idempotency-Key: must be 1 to 200 printable characters"}]
+    listed = requests.get(url, timeout=10, params={"service_code": code}).json()
+    numbers = {item["service_request_id"] for item in listed}
+    assert first.json()[0]["service_request_id"] in numbers and len(numbers) == 2
