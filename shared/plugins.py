@@ -48,7 +48,11 @@ def service(name: str) -> type | None:
     if name in _EXTRA:
         return _EXTRA[name]
     for entry in entry_points(group=GROUP, name=name):
-        return entry.load()
+        cls = entry.load()
+        if getattr(cls, "name", None) != name:
+            raise PluginError(f"entry point {name!r} loads a service named "
+                              f"{getattr(cls, 'name', None)!r}")
+        return cls
     return None
 
 
