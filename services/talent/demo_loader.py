@@ -3,12 +3,15 @@
 
 It asks the members service (``cluster.members``) for the organisation tree and a few members of
 each village and institution branch, keeps them in the directory (so nothing waits for members'
-events), generates the rest (``demo.generate``) and writes it in one transaction, with the
+events), generates the rest (``demo.generate``) and writes it in one transaction (again, on PostgreSQL,
+when it deadlocks with the directory subscription learning the same members), with the
 ``cadre_appointed`` and ``training_attended`` events it implies in the outbox (the stars rulebook
 scores the training of cadres who are members)."""
+import logging
 from datetime import date
 
 from sqlalchemy import insert
+from sqlalchemy.exc import OperationalError
 
 from services.talent import cadres, demo, directory, training
 from services.talent import posts as posts_module
@@ -20,6 +23,9 @@ from services.talent.models import (Attendance, Cadre, Cooperative, Course, Demo
                                     VillageStatus, WealthLeader)
 from shared import config as config_module
 
+log = logging.getLogger(__name__)
+DEADLOCK = "40P01"         # PostgreSQL: the directory subscription upserting the same members
+WRITE_ATTEMPTS = 3
 VILLAGE_MEMBERS = 15       # asked per village branch: secretaries, reserve, leaders come from them
 INSTITUTION_MEMBERS = 60   # asked per institution branch: township and first secretaries
 PARALLEL = 100             # RPCs in flight at once
@@ -34,9 +40,16 @@ def load_live(service_cls, config, cluster, scale=1.0, today=None, seed=2017):
     today = today or china_today()
     units, members_of = fetch(cluster)
     county = demo.generate(units, members_of, today, seed=seed, scale=scale)
-    with store.transaction() as session:
-        write(session, county, today)
-    return county.summary()
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            with store.transaction() as session:
+                write(session, county, today)
+            return county.summary()
+        except OperationalError as exc:
+            if attempt == WRITE_ATTEMPTS or getattr(exc.orig, "pgcode", None) != DEADLOCK:
+                raise
+            log.info("talent demo: deadlock with the directory subscription, writing again "
+                     "(attempt %s of %s)", attempt + 1, WRITE_ATTEMPTS)
 
 
 def fetch(cluster):

@@ -25,7 +25,7 @@ def upsert(session, model, rows, columns):
     statement = dialect.insert(model.__table__)
     session.execute(statement.on_conflict_do_update(
         index_elements=["id"], set_={column: statement.excluded[column] for column in columns}),
-        rows)
+        sorted(rows, key=lambda row: row["id"]))   # one lock order for concurrent upserts
 
 
 def learn(session, events):

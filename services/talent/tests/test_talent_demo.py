@@ -98,3 +98,27 @@ def test_it_loads_once_with_its_events(db_url_factory):
     assert counts["Attendance"] == summary["attendance"] == outbox["training_attended"]
     assert outbox["cadre_appointed"] == counts["Post"]
     assert counts["Cooperative"] == summary["cooperatives"]
+
+
+def test_a_deadlock_with_the_directory_subscription_is_written_again(db_url_factory,
+                                                                      monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    class Deadlock(Exception):
+        pgcode = demo_loader.DEADLOCK
+    url = db_url_factory()
+    migrate.upgrade(TalentService, url)
+    config = make_config("amqp://unused", {"talent": url})
+    real_write, tries = demo_loader.write, []
+
+    def write_failing_once(session, county, today):
+        tries.append(1)
+        real_write(session, county, today)
+        if len(tries) == 1:
+            raise OperationalError("INSERT INTO members", {}, Deadlock("deadlock detected"))
+    monkeypatch.setattr(demo_loader, "write", write_failing_once)
+    summary = demo_loader.load_live(TalentService, config, FakeCluster(), 0.05, today=TODAY)
+    assert len(tries) == 2
+    with TalentService.store.handle(url).reading() as session:
+        assert session.scalar(select(func.count()).select_from(Post)) == sum(
+            summary[r] for r in ("township_secretary", "village_secretary", "first_secretary"))
