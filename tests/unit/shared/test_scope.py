@@ -107,7 +107,9 @@ def test_callers_from_inside_and_county_wide_callers_are_not_limited():
         assert things.add({"unit_id": 5}) == 5 and things.reset() == "reset"
 
 
-def test_the_default_parent_lookup_reads_the_services_own_unit_table(tmp_path):
+def service_with_units(tmp_path, with_parent_id, rows):
+    """A service whose ``scope_units`` table (``township_id``, and ``parent_id`` if asked)
+    holds ``rows``, on SQLite under ``tmp_path``."""
     from sqlalchemy import Integer
     from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -116,55 +118,39 @@ def test_the_default_parent_lookup_reads_the_services_own_unit_table(tmp_path):
     class Base(DeclarativeBase):
         pass
 
-    class Unit(Base):
-        __tablename__ = "units"
-        id: Mapped[int] = mapped_column(Integer, primary_key=True)
-        township_id: Mapped[int | None] = mapped_column(Integer)
+    columns = {"__tablename__": "units", "__annotations__": {},
+               "id": mapped_column(Integer, primary_key=True),
+               "township_id": mapped_column(Integer, nullable=True)}
+    if with_parent_id:
+        columns["parent_id"] = mapped_column(Integer, nullable=True)
+    Unit = type("Unit", (Base,), columns)
 
     class Kept(ServiceBase):
         name = "kept"
         store = Store(Base.metadata)
         scope_units = Unit
 
-    url = f"sqlite:///{tmp_path}/units.sqlite"
-    handle = Kept.store.handle(url)
+    handle = Kept.store.handle(f"sqlite:///{tmp_path}/units.sqlite")
     Base.metadata.create_all(handle.database.engine)
     with handle.transaction() as session:
-        session.add_all([Unit(id=2, township_id=2), Unit(id=3, township_id=2)])
+        session.add_all([Unit(**row) for row in rows])
     service = Kept.__new__(Kept)
     service.store = handle
+    return service
+
+
+def test_the_default_parent_lookup_reads_the_services_own_unit_table(tmp_path):
+    service = service_with_units(tmp_path, False, [{"id": 2, "township_id": 2},
+                                                   {"id": 3, "township_id": 2}])
     assert service.scope_parent_of(3) == 2
     assert service.scope_parent_of(2) is None           # a township is its own township
     assert service.scope_parent_of(99) is None          # not known here
 
 
 def test_the_default_parent_lookup_prefers_parent_id(tmp_path):
-    from sqlalchemy import Integer
-    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-    from shared.bus.store import Store
-
-    class Base(DeclarativeBase):
-        pass
-
-    class Unit(Base):
-        __tablename__ = "units"
-        id: Mapped[int] = mapped_column(Integer, primary_key=True)
-        parent_id: Mapped[int | None] = mapped_column(Integer)
-        township_id: Mapped[int | None] = mapped_column(Integer)
-
-    class Tree(ServiceBase):
-        name = "tree"
-        store = Store(Base.metadata)
-        scope_units = Unit
-
-    handle = Tree.store.handle(f"sqlite:///{tmp_path}/tree.sqlite")
-    Base.metadata.create_all(handle.database.engine)
-    with handle.transaction() as session:
-        session.add_all([Unit(id=1, parent_id=None), Unit(id=2, parent_id=1, township_id=2),
-                         Unit(id=3, parent_id=2, township_id=2)])
-    service = Tree.__new__(Tree)
-    service.store = handle
+    service = service_with_units(tmp_path, True, [
+        {"id": 1, "parent_id": None}, {"id": 2, "parent_id": 1, "township_id": 2},
+        {"id": 3, "parent_id": 2, "township_id": 2}])
     assert [service.scope_parent_of(unit) for unit in (3, 2, 1)] == [2, 1, None]
 
 
