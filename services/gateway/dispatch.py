@@ -182,12 +182,17 @@ class Gateway:
         return {name: value for name, value in context.items() if value is not None}
 
     def _audit(self, request, caller, label, status, request_id):
-        try:
-            with self.store.transaction() as session:
-                audit.record(session, tokens.utcnow(), caller, request.method, request.path,
-                             label, status, request.remote_addr, request_id)
-        except Exception:  # the answer is given; a lost audit line is logged, loudly
-            log.exception("could not write the audit line of request %s", request_id)
+        write_audit(self.store, request, caller, label, status, request_id)
+
+
+def write_audit(store, request, caller, label, status, request_id):
+    """Append the audit line of an answered write; a line that cannot be written is logged."""
+    try:
+        with store.transaction() as session:
+            audit.record(session, tokens.utcnow(), caller, request.method, request.path,
+                         label, status, request.remote_addr, request_id)
+    except Exception:  # the answer is given; a lost audit line is logged, loudly
+        log.exception("could not write the audit line of request %s", request_id)
 
 
 def fresh_asked(request) -> bool:

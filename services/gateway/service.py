@@ -119,10 +119,9 @@ class GatewayService(ServiceBase):
         request_id = dispatch.request_id_of(request)
         response = open311.handle(self.services, request, request_id)
         if request.method == "POST":
-            gateway = dispatch.Gateway(self.web.url_map, self.web.own, self.settings,
-                                       self.services, self.store)
-            gateway._audit(request, {"user": "open311", "role": "open311_client"},
-                           "tickets.open311_create", response.status_code, request_id)
+            dispatch.write_audit(self.store, request, {"user": "open311",
+                                                       "role": "open311_client"},
+                                 "tickets.open311_create", response.status_code, request_id)
         return response
 
     @http("GET", "/health")
